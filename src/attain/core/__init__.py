@@ -1,0 +1,1 @@
+"""The pure vocabulary of Attain: money, periods, records, plans and problems."""

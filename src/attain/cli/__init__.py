@@ -1,0 +1,1 @@
+"""The `attain` command line: parse arguments, call a use case, render, map errors once."""

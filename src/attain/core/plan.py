@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import Enum
 
 from attain.core.expressions import Expr
-from attain.core.money import ONE, DEFAULT_ROUNDING, RoundingPolicy
+from attain.core.money import DEFAULT_ROUNDING, ONE, RoundingPolicy
 from attain.core.periods import PeriodKind
 from attain.core.records import DateBasis
 

@@ -1,0 +1,1 @@
+"""The engine: credits + quotas + metrics + a plan version -> payout lines with their reasons."""

@@ -1,0 +1,76 @@
+"""What several mechanics share: positions on a basis, bound conversion, and marginal slicing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from attain.core.money import ZERO, format_ratio
+from attain.core.plan import Basis, Rate
+from attain.engine.results import Figures, Slice
+
+
+class NeedsQuota(ValueError):
+    """An attainment-based mechanic was asked to pay without a quota."""
+
+
+def position(figures: Figures, basis: Basis) -> Decimal:
+    """Where the payee stands on the basis: attainment ratio or metric amount."""
+    if basis is Basis.AMOUNT:
+        return figures.value
+    attainment = figures.attainment
+    if attainment is None:
+        raise NeedsQuota("attainment needs a quota above zero")
+    return attainment
+
+
+def to_value(bound: Decimal, basis: Basis, figures: Figures) -> Decimal:
+    """A bound on the basis expressed in metric units (attainment bounds times quota)."""
+    if basis is Basis.AMOUNT:
+        return bound
+    if figures.quota is None or figures.quota == 0:
+        raise NeedsQuota("attainment bounds need a quota above zero")
+    return bound * figures.quota
+
+
+def reached(pos: Decimal, threshold: Decimal, inclusive: bool) -> bool:
+    return pos >= threshold if inclusive else pos > threshold
+
+
+def bound_text(bound: Decimal | None, basis: Basis) -> str:
+    if bound is None:
+        return "no limit"
+    return format_ratio(bound) if basis is Basis.ATTAINMENT else f"{bound:,}"
+
+
+def marginal_slices(
+    figures: Figures,
+    basis: Basis,
+    segments: Sequence[tuple[Decimal, Decimal | None, Rate, str]],
+) -> tuple[Decimal, tuple[Slice, ...]]:
+    """Pay each slice of the metric between consecutive bounds at that segment's rate."""
+    total = ZERO
+    slices: list[Slice] = []
+    for lower, upper, rate, label in segments:
+        low = to_value(lower, basis, figures)
+        high = None if upper is None else to_value(upper, basis, figures)
+        top = figures.value if high is None else min(figures.value, high)
+        base = top - low
+        if base <= 0:
+            continue
+        effective = rate.resolve(figures.base_rate)
+        amount = base * effective
+        total += amount
+        slices.append(Slice(label=label, lower=lower, upper=upper, base=base, rate=effective, amount=amount))
+    return total, tuple(slices)
+
+
+def payout_of(amount: Decimal | None, share_of_target: Decimal | None, figures: Figures) -> Decimal:
+    """A fixed payout: an amount, or a share of the target incentive."""
+    if amount is not None:
+        return amount
+    if share_of_target is None:
+        raise ValueError("a payout needs an amount or a share of target")
+    if figures.target_incentive is None:
+        raise ValueError("a payout as a share of target needs a target incentive")
+    return share_of_target * figures.target_incentive

@@ -1,0 +1,20 @@
+"""Flat-rate commission: one rate on all credited value."""
+
+from __future__ import annotations
+
+from attain.core.plan import FlatRate
+from attain.engine.results import Figures, Outcome, Slice
+
+
+def pay(component: FlatRate, figures: Figures) -> Outcome:
+    rate = component.rate.resolve(figures.base_rate)
+    amount = figures.value * rate
+    return Outcome(
+        amount=amount,
+        slices=(Slice(label=f"all {component.metric}", lower=None, upper=None,
+                      base=figures.value, rate=rate, amount=amount),),
+    )
+
+
+def describe(component: FlatRate, currency: str) -> list[str]:
+    return [f"Pays {component.rate.describe()} of all credited {component.metric}."]

@@ -1,0 +1,29 @@
+"""Single rate above a threshold: a rate on the value above the goal only."""
+
+from __future__ import annotations
+
+from attain.core.money import ZERO
+from attain.core.plan import RateAbove
+from attain.engine.mechanics.common import bound_text, to_value
+from attain.engine.results import Figures, Outcome, Slice
+
+
+def pay(component: RateAbove, figures: Figures) -> Outcome:
+    threshold = to_value(component.threshold, component.basis, figures)
+    above = figures.value - threshold
+    if above <= 0:
+        return Outcome(amount=ZERO, note=f"{bound_text(component.threshold, component.basis)} not passed")
+    rate = component.rate.resolve(figures.base_rate)
+    amount = above * rate
+    label = f"above {bound_text(component.threshold, component.basis)}"
+    return Outcome(
+        amount=amount,
+        slices=(Slice(label=label, lower=component.threshold, upper=None, base=above, rate=rate, amount=amount),),
+    )
+
+
+def describe(component: RateAbove, currency: str) -> list[str]:
+    return [
+        f"Pays {component.rate.describe()} on {component.metric} above "
+        f"{bound_text(component.threshold, component.basis)}; nothing on the value below it."
+    ]

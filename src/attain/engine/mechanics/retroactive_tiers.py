@@ -1,0 +1,53 @@
+"""Tiered commission, retroactive ("volume"): all value paid at the rate of the tier reached."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from attain.core.money import ZERO
+from attain.core.plan import BoundaryOwner, RetroactiveTiers, Tier
+from attain.engine.mechanics.common import bound_text, position
+from attain.engine.results import Figures, Outcome, Slice
+
+
+def tier_reached(component: RetroactiveTiers, pos: Decimal) -> Tier | None:
+    """The tier owning `pos`; a shared boundary belongs to the upper or lower tier as declared."""
+    tiers = component.tiers
+    for index, tier in enumerate(tiers):
+        first, last = index == 0, index == len(tiers) - 1
+        if component.boundary is BoundaryOwner.UPPER:
+            inside = tier.lower <= pos and (tier.upper is None or pos < tier.upper or (last and pos == tier.upper))
+        else:
+            inside = (tier.lower < pos or (first and pos == tier.lower)) and (tier.upper is None or pos <= tier.upper)
+        if inside:
+            return tier
+    if tiers and tiers[-1].upper is not None and pos > tiers[-1].upper:
+        return tiers[-1]
+    return None
+
+
+def pay(component: RetroactiveTiers, figures: Figures) -> Outcome:
+    pos = position(figures, component.basis)
+    tier = tier_reached(component, pos)
+    if tier is None:
+        return Outcome(amount=ZERO, note="no tier reached")
+    rate = tier.rate.resolve(figures.base_rate)
+    amount = figures.value * rate
+    label = tier.label or f"{bound_text(tier.lower, component.basis)}-{bound_text(tier.upper, component.basis)}"
+    return Outcome(
+        amount=amount,
+        slices=(Slice(label=label, lower=tier.lower, upper=tier.upper, base=figures.value, rate=rate, amount=amount),),
+        note=f"tier reached: {label}; all {figures.value:,} paid at its rate",
+    )
+
+
+def describe(component: RetroactiveTiers, currency: str) -> list[str]:
+    lines = [
+        f"Reaching {bound_text(t.lower, component.basis)}"
+        f"{'' if t.upper is None else ' (up to ' + bound_text(t.upper, component.basis) + ')'}: "
+        f"{t.rate.describe()} on all of {component.metric}."
+        for t in component.tiers
+    ]
+    owner = "the higher" if component.boundary is BoundaryOwner.UPPER else "the lower"
+    return [*lines, f"The whole value is paid at the rate of the tier reached; a value on a boundary "
+                    f"belongs to {owner} tier."]

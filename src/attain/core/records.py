@@ -23,6 +23,8 @@ class Participant:
     start_date: date | None = None
     end_date: date | None = None
     currency: str | None = None
+    # Shares of full quota in the first months of tenure (month of start_date first); () = none.
+    ramp: tuple[Decimal, ...] = ()
 
     def active_on(self, day: date) -> bool:
         return (self.start_date is None or self.start_date <= day) and (
@@ -111,6 +113,22 @@ class Quota:
     metric: str
     period: str
     amount: Decimal
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuotaEntry:
+    """A quota as recorded: `amount` from `effective_from` (None: the whole period) and why.
+
+    Several entries for one participant, metric and period are changes over time; they are
+    resolved (with proration and ramps) into one `Quota` per period.
+    """
+
+    participant_id: str
+    metric: str
+    period: str
+    amount: Decimal
+    effective_from: date | None = None
     reason: str = ""
 
 

@@ -1,0 +1,1 @@
+"""Adapters for files in and out: tables (CSV, Parquet, JSON), data folders, plan files."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 
@@ -25,8 +25,10 @@ class MetricBook:
         credits: Iterable[Credit],
         observations: Iterable[MetricObservation],
         calendar: FiscalCalendar = CALENDAR,
+        fixed: Mapping[str, Decimal] | None = None,
     ) -> None:
         self.plan = plan
+        self.fixed = dict(fixed or {})
         self.calendar = calendar
         by_payee: dict[str, list[Credit]] = defaultdict(list)
         for credit in credits:
@@ -57,6 +59,8 @@ class MetricBook:
 
     def value(self, name: str, participant_id: str, period: Period) -> Decimal | None:
         """The metric's value; an unknown plan metric falls back to the observed metric of that name."""
+        if name in self.fixed:
+            return self.fixed[name]
         key = (name, participant_id, period.label)
         if key not in self._cache:
             self._cache[key] = self._compute(name, participant_id, period, depth=0)
@@ -118,8 +122,11 @@ def field_amount(credit: Credit, field: str) -> Decimal:
 class QuotaBook:
     """Resolves a payee's quota on a metric for a period."""
 
-    def __init__(self, quotas: Iterable[Quota], calendar: FiscalCalendar = CALENDAR) -> None:
+    def __init__(
+        self, quotas: Iterable[Quota], calendar: FiscalCalendar = CALENDAR, fixed: Mapping[str, Decimal] | None = None
+    ) -> None:
         self.calendar = calendar
+        self.fixed = dict(fixed or {})
         grouped: dict[tuple[str, str], list[tuple[Period, Decimal]]] = defaultdict(list)
         for quota in quotas:
             grouped[(quota.participant_id, quota.metric)].append((_parse(quota.period, calendar), quota.amount))
@@ -127,6 +134,8 @@ class QuotaBook:
 
     def quota(self, participant_id: str, metric: str, period: Period) -> tuple[Decimal | None, str]:
         """The quota and how it was found: exactly, as a sum of sub-periods, or prorated."""
+        if metric in self.fixed:
+            return self.fixed[metric], "given"
         entries = self._quotas.get((participant_id, metric), [])
         for p, amount in entries:
             if p == period:

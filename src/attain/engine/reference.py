@@ -4,7 +4,8 @@ of every mechanic, used for statements, what-if, and as the oracle the vectorize
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from decimal import Decimal
 
 from attain.core.dataset import DataSet
 from attain.core.money import ZERO, allocate, calculation_context, minor_unit, round_money
@@ -49,17 +50,22 @@ def calculate(
     period: Period,
     calendar: FiscalCalendar = CALENDAR,
     only: Collection[str] | None = None,
+    fixed_values: Mapping[str, Decimal] | None = None,
+    fixed_quotas: Mapping[str, Decimal] | None = None,
 ) -> CalcResult:
     """Every covered payee's payout lines for `period`: each component over each of its own
-    periods that lies inside `period` (a monthly component yields three lines in a quarter)."""
+    periods that lies inside `period` (a monthly component yields three lines in a quarter).
+
+    `fixed_values` and `fixed_quotas` pin metric values and quotas by name (worked examples, what-if).
+    """
     with calculation_context():
         org = Org(data.terms())
         credited = credit_deals(data.deals, data.splits, org, plan.crediting, plan.currency,
                                 RateTable(data.rates), window=period)
         scope = Scope(
             plan=plan, period=period, calendar=calendar, org=org,
-            metrics=MetricBook(plan, credited.credits, data.observations, calendar),
-            quotas=QuotaBook(data.quotas, calendar),
+            metrics=MetricBook(plan, credited.credits, data.observations, calendar, fixed_values),
+            quotas=QuotaBook(data.quotas, calendar, fixed_quotas),
             payees=assigned_payees(plan, data, org, period),
         )
         results = []

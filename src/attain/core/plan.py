@@ -46,6 +46,7 @@ class Aggregate(Enum):
     COUNT = "count"
     AVERAGE = "average"
     LATEST = "latest"
+    TOTAL = "total"
     RATIO = "ratio"
 
 

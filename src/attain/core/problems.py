@@ -18,6 +18,11 @@ class Problem:
     key: str | None = None
     value: str | None = None
     subject: str | None = None
+    severity: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def location(self) -> str:
         """Where the problem is, as `file:line key` or `file row N column C`."""

@@ -74,7 +74,7 @@ class MetricBook:
             return self.observed(name, participant_id, period, Aggregate.AVERAGE)
         if metric.aggregate in (Aggregate.SUM, Aggregate.COUNT):
             return credit_value(metric, self.counted(metric, participant_id, period))
-        if metric.aggregate in (Aggregate.AVERAGE, Aggregate.LATEST):
+        if metric.aggregate in (Aggregate.AVERAGE, Aggregate.LATEST, Aggregate.TOTAL):
             return self.observed(metric.observed or name, participant_id, period, metric.aggregate)
         numerator = self._compute(metric.numerator or "", participant_id, period, depth + 1)
         denominator = self._compute(metric.denominator or "", participant_id, period, depth + 1)
@@ -83,7 +83,7 @@ class MetricBook:
         return numerator / denominator
 
     def observed(self, name: str, participant_id: str, period: Period, how: Aggregate) -> Decimal | None:
-        """Average or latest of the observations inside `period` (or of the one covering it)."""
+        """Average, latest or total of the observations inside `period` (or of the one covering it)."""
         points = self._observed.get((participant_id, name), [])
         inside = [value for p, value in points if period.covers(p)]
         if not inside:
@@ -92,6 +92,8 @@ class MetricBook:
             return None
         if how is Aggregate.LATEST:
             return inside[-1]
+        if how is Aggregate.TOTAL:
+            return sum(inside, ZERO)
         return sum(inside, ZERO) / len(inside)
 
     def environment(self, participant_id: str, period: Period, wanted: Iterable[str]) -> dict[str, object]:

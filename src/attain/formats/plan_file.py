@@ -291,6 +291,8 @@ class _Builder:
             return MetricDef(name=name, aggregate=Aggregate.AVERAGE, observed=spec.average, label=spec.label)
         if spec.latest is not None:
             return MetricDef(name=name, aggregate=Aggregate.LATEST, observed=spec.latest, label=spec.label)
+        if spec.total is not None:
+            return MetricDef(name=name, aggregate=Aggregate.TOTAL, observed=spec.total, label=spec.label)
         assert spec.ratio is not None
         return MetricDef(name=name, aggregate=Aggregate.RATIO, numerator=spec.ratio[0],
                          denominator=spec.ratio[1], label=spec.label)

@@ -109,7 +109,7 @@ class MilestoneModel(ComponentModel):
     @model_validator(mode="after")
     def _payout(self) -> MilestoneModel:
         if (self.amount is None) == (self.pays is None):
-            raise ValueError("a milestone needs exactly one of amount (e.g. 50000) or pays (share of target, e.g. 100%)")
+            raise ValueError("a milestone needs exactly one of amount (e.g. 50000) or pays (share of target: 100%)")
         return self
 
 
@@ -235,16 +235,17 @@ class MetricModel(Strict):
     count: Literal["deals"] | None = None
     average: Identifier | None = None
     latest: Identifier | None = None
+    total: Identifier | None = None
     ratio: tuple[Identifier, Identifier] | None = None
     filter: str | None = None
     label: str = ""
 
     @model_validator(mode="after")
     def _one_of(self) -> MetricModel:
-        given = [k for k in ("sum", "count", "average", "latest", "ratio") if getattr(self, k) is not None]
+        given = [k for k in ("sum", "count", "average", "latest", "total", "ratio") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("a metric needs exactly one of sum, count, average, latest or ratio")
-        if self.filter and given[0] in ("average", "latest", "ratio"):
+            raise ValueError("a metric needs exactly one of sum, count, average, latest, total or ratio")
+        if self.filter and given[0] not in ("sum", "count"):
             raise ValueError("only sum and count metrics filter deals")
         return self
 

@@ -1,0 +1,55 @@
+"""Stateless calculation: plan files + a data folder -> results, with every data problem up front."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from attain.core.errors import DataError, PlanError
+from attain.core.periods import CALENDAR, FiscalCalendar, parse_period
+from attain.engine.reference import calculate
+from attain.engine.results import CalcResult
+from attain.formats.datafolder import load_folder
+from attain.formats.plan_file import LoadedPlan, load_plan
+
+
+def load_plans(paths: Sequence[Path]) -> list[LoadedPlan]:
+    """Load every plan file, reporting the problems of all of them together."""
+    loaded, problems = [], []
+    for path in paths:
+        try:
+            loaded.append(load_plan(path))
+        except PlanError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise PlanError(f"{len(problems)} problem(s) in plan files", problems)
+    ids = [p.plan.id for p in loaded]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise PlanError(f"plan id used by more than one file: {', '.join(duplicates)}")
+    return loaded
+
+
+def calculate_folder(
+    plan_paths: Sequence[Path],
+    data_dir: Path,
+    period_label: str,
+    calendar: FiscalCalendar = CALENDAR,
+    participant: str | None = None,
+) -> tuple[list[LoadedPlan], list[CalcResult]]:
+    """Validate plans and data first (nothing is calculated if anything is wrong), then calculate."""
+    try:
+        period = parse_period(period_label, calendar)
+    except ValueError as exc:
+        raise DataError(f"--period: {exc}") from None
+    plans = load_plans(plan_paths)
+    data = load_folder(data_dir, calendar)
+    only = {participant} if participant else None
+    results = [calculate(p.plan, data, period, calendar, only=only) for p in plans]
+    if participant and not any(r.payee(participant) for r in results):
+        from attain.core.errors import NotFoundError
+
+        known = data.participant(participant)
+        why = "is not covered by any of these plans" if known else "is not in participants.csv"
+        raise NotFoundError(f"participant {participant!r} {why}")
+    return plans, results

@@ -1,0 +1,56 @@
+"""Calculation results as JSON: every payout line with its reasons, amounts as decimal strings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields, is_dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from attain.engine.results import CalcResult, PayeeResult, PayoutLine
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, Decimals, dates and enums as plain JSON values; Decimals become strings."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    raise TypeError(f"cannot render {type(value).__name__} as JSON")
+
+
+def line_json(line: PayoutLine) -> dict[str, Any]:
+    data = to_jsonable(line)
+    assert isinstance(data, dict)
+    return data
+
+
+def payee_json(payee: PayeeResult) -> dict[str, Any]:
+    return {
+        "participant_id": payee.participant_id, "name": payee.name, "role": payee.role, "team": payee.team,
+        "plan_id": payee.plan_id, "plan_version": payee.plan_version, "period": payee.period,
+        "currency": payee.currency, "total": str(payee.total),
+    }
+
+
+def results_json(results: list[CalcResult]) -> str:
+    """One JSON document: every line, per-payee totals, and problems met, for one or more plans."""
+    document = {
+        "period": results[0].period if results else None,
+        "lines": [line_json(line) for result in results for line in result.lines],
+        "totals": [payee_json(payee) for result in results for payee in result.payees],
+        "problems": [to_jsonable(p) for result in results for p in result.problems],
+    }
+    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"

@@ -87,6 +87,8 @@ def _payee_result(scope: Scope, payee: Participant) -> PayeeResult:
                 continue
             if payee.end_date and payee.end_date < sub.start:
                 continue
+            if not mechanic.applies(component, sub):
+                continue
             lines.append(mechanic.evaluate(component, scope, payee.id, sub))
     lines = apply_plan_limits(plan, payee.id, scope.period, lines)
     term = scope.org.term_on(payee.id, scope.period.last_day)

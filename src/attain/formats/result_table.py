@@ -38,7 +38,8 @@ def results_csv(results: list[CalcResult]) -> str:
                 writer.writerow([safe_cell(str(v)) for v in (
                     payee.participant_id, payee.name, line.plan_id, line.plan_version, line.component_id,
                     line.period, m.name, "" if m.value is None else m.value, "" if m.quota is None else m.quota,
-                    "" if m.attainment is None else m.attainment, line.amount, line.currency,
+                    "" if m.attainment is None else m.attainment.quantize(Decimal("0.000001")), line.amount,
+                    line.currency,
                 )])
     return out.getvalue()
 

@@ -43,6 +43,11 @@ class Mechanic:
     describe: Callable[[Any, str], list[str]]
     pay: Callable[[Any, Figures], Outcome] | None = None
     line: Callable[[Any, Scope, str, Period], PayoutLine] | None = None
+    active: Callable[[Any, Period], bool] | None = None
+
+    def applies(self, component: ComponentBase, period: Period) -> bool:
+        """Whether the component can pay at all in `period` (a SPIFF only inside its window)."""
+        return self.active is None or self.active(component, period)
 
     def evaluate(self, component: ComponentBase, scope: Scope, participant_id: str, period: Period) -> PayoutLine:
         if self.line is not None:
@@ -67,7 +72,7 @@ MECHANICS: dict[type[ComponentBase], Mechanic] = {
     MarginalTiers: Mechanic("marginal_tiers", marginal_tiers.describe, marginal_tiers.pay),
     RetroactiveTiers: Mechanic("retroactive_tiers", retroactive_tiers.describe, retroactive_tiers.pay),
     Accelerator: Mechanic("accelerator", accelerator.describe, accelerator.pay),
-    Spiff: Mechanic("spiff", spiff.describe, line=spiff.evaluate),
+    Spiff: Mechanic("spiff", spiff.describe, line=spiff.evaluate, active=spiff.overlaps_window),
     Pool: Mechanic("pool", pool.describe,
                    line=lambda c, s, p, per: pool.evaluate(c, s, p, per, pay_figures)),
 }

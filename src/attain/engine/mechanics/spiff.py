@@ -20,6 +20,13 @@ def qualifies(component: Spiff, credit: Credit) -> bool:
     return component.qualifies is None or holds(component.qualifies, deal_values(credit))
 
 
+def overlaps_window(component: Spiff, period: Period) -> bool:
+    """A SPIFF has no line in periods entirely outside its window."""
+    if component.window_start and period.last_day < component.window_start:
+        return False
+    return not (component.window_end and period.start > component.window_end)
+
+
 def evaluate(component: Spiff, scope: Scope, participant_id: str, period: Period) -> PayoutLine:
     plan = scope.plan
     credits = tuple(c for c in scope.metrics.credits_in(participant_id, period) if qualifies(component, c))

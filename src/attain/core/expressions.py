@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, DivisionByZero, InvalidOperation
 
@@ -39,6 +39,7 @@ class ExpressionError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Literal:
     value: Value
+    source: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +246,8 @@ class _Parser:
         token = self.advance()
         if token.kind == "number":
             if token.text.endswith("%"):
-                return self.node(Literal(Decimal(token.text[:-1]) / 100))
-            return self.node(Literal(Decimal(token.text)))
+                return self.node(Literal(Decimal(token.text[:-1]) / 100, token.text))
+            return self.node(Literal(Decimal(token.text), token.text))
         if token.kind == "string":
             return self.node(Literal(token.text[1:-1]))
         if token.kind in ("true", "false"):
@@ -321,7 +322,7 @@ def names(expr: Expr) -> frozenset[str]:
 def to_text(expr: Expr) -> str:
     """Render an expression back to canonical text (for explanations and plan documents)."""
     if isinstance(expr, Literal):
-        return _literal_text(expr.value)
+        return expr.source or _literal_text(expr.value)
     if isinstance(expr, Name):
         return expr.name
     if isinstance(expr, Unary):

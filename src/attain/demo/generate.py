@@ -43,7 +43,7 @@ def plan_sources() -> dict[str, str]:
 class _Company:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
-        names = [f"{f} {l}" for f in FIRST_NAMES for l in LAST_NAMES]
+        names = [f"{first} {last}" for first in FIRST_NAMES for last in LAST_NAMES]
         self.rng.shuffle(names)
         self.names = iter(names)
         self.participants: list[list[str]] = []

@@ -16,6 +16,9 @@ from attain.core.records import Credit, CreditRule, Deal, DealStatus, Split
 from attain.crediting.fx import RateTable
 from attain.crediting.org import Org
 
+# Split roles whose shares divide a deal; every other role is an overlay role.
+SHARED_ROLES = frozenset({"split", "owner"})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreditResult:
@@ -88,8 +91,11 @@ def credit_deals(
 def _direct_shares(
     deal: Deal, splits: Sequence[Split], rules: CreditingRules
 ) -> tuple[list[tuple[str, Decimal, CreditRule]], Problem | None]:
+    # Split rows share the deal (summing to 100%); rows of the plan's overlay roles are credited
+    # in full beside them; rows of other roles (an SE on a plan without SE overlays) earn
+    # nothing under this plan and do not disturb the shares.
     overlays = [s for s in splits if s.role in rules.overlay_roles]
-    shared = [s for s in splits if s.role not in rules.overlay_roles]
+    shared = [s for s in splits if s.role not in rules.overlay_roles and s.role in SHARED_ROLES]
     if not shared:
         direct = [(deal.owner_id, ONE, CreditRule.OWNER)]
     else:

@@ -54,7 +54,7 @@ def read_kind(path: Path, kind: str, mapping: ImportMapping = NO_MAPPING,
     except DataError as exc:
         problems = exc.problems or (Problem(code="unreadable", file=path.name, message=str(exc)),)
         return ParsedTable(kind=kind, file=path.name, rows=(), problems=tuple(problems),
-                           rejected={})
+                           rejected=frozenset())
 
 
 def load_folder(path: Path, calendar: FiscalCalendar = CALENDAR,

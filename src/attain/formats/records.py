@@ -28,10 +28,8 @@ from attain.core.records import (
     QuotaEntry,
     Split,
 )
+from attain.crediting.credit import SHARED_ROLES
 from attain.formats.tables import RawRow
-
-# The split role whose shares must sum to 100% per deal; every other role is an overlay.
-SHARED_ROLES = frozenset({"split", "owner"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,12 +84,11 @@ class ParticipantRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ParsedRow:
-    """One accepted row: its number in the file, its key, the record, and the raw values."""
+    """One accepted row: its number in the file, its key and the record."""
 
     number: int
     key: tuple[str, ...]
     record: Any
-    raw: Mapping[str, str | None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,7 +99,7 @@ class ParsedTable:
     file: str
     rows: tuple[ParsedRow, ...]
     problems: tuple[Problem, ...]
-    rejected: Mapping[int, Mapping[str, str | None] | None]
+    rejected: frozenset[int]
     rejected_subjects: frozenset[str] = frozenset()
 
     def records(self) -> list[Any]:
@@ -389,7 +386,7 @@ def parse_rows(
     spec = kind_spec(kind)
     accepted: list[ParsedRow] = []
     problems: list[Problem] = []
-    rejected: dict[int, Mapping[str, str | None] | None] = {}
+    rejected: set[int] = set()
     first_row: dict[tuple[str, ...], int] = {}
     subjects: set[str] = set()
     header_checked = False
@@ -399,7 +396,7 @@ def parse_rows(
         if raw.problem is not None or raw.values is None:
             if raw.problem is not None:
                 problems.append(raw.problem)
-            rejected[raw.number] = None
+            rejected.add(raw.number)
             continue
         values = mapping.apply(raw.values)
         if not header_checked:
@@ -419,7 +416,7 @@ def parse_rows(
                     for column in unknown
                 )
                 return ParsedTable(kind=kind, file=file, rows=(), problems=tuple(problems),
-                                   rejected={})
+                                   rejected=frozenset())
         # Duplicates are found on the key as written, so a repeat of a rejected row is still
         # reported; the key's first column names the subject (e.g. the deal of a split row).
         text_key = tuple((values.get(column) or "").strip() for column in spec.key)
@@ -433,14 +430,14 @@ def parse_rows(
         parsed = spec.parser(cells)
         if parsed is None or cells.problems:
             problems.extend(cells.problems)
-            rejected[raw.number] = raw.values
+            rejected.add(raw.number)
             if text_key[0]:
                 subjects.add(text_key[0])
             continue
         key, record = parsed
-        accepted.append(ParsedRow(number=raw.number, key=key, record=record, raw=raw.values))
+        accepted.append(ParsedRow(number=raw.number, key=key, record=record))
     return ParsedTable(kind=kind, file=file, rows=tuple(accepted), problems=tuple(problems),
-                       rejected=rejected, rejected_subjects=frozenset(subjects))
+                       rejected=frozenset(rejected), rejected_subjects=frozenset(subjects))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -460,7 +457,7 @@ def check_references(table: ParsedTable, known: KnownIds) -> ParsedTable:
     naming the deal.
     """
     problems = list(table.problems)
-    rejected = dict(table.rejected)
+    rejected = set(table.rejected)
     kept: list[ParsedRow] = []
     checks = _REFERENCE_COLUMNS.get(table.kind, ())
     for row in table.rows:
@@ -477,14 +474,14 @@ def check_references(table: ParsedTable, known: KnownIds) -> ParsedTable:
                 ))
                 bad = True
         if bad:
-            rejected[row.number] = row.raw
+            rejected.add(row.number)
         else:
             kept.append(row)
     if table.kind == "splits":
         kept = _check_split_sums(table, kept, problems, rejected)
     problems.sort(key=lambda p: p.row or 0)
     return ParsedTable(kind=table.kind, file=table.file, rows=tuple(kept),
-                       problems=tuple(problems), rejected=rejected,
+                       problems=tuple(problems), rejected=frozenset(rejected),
                        rejected_subjects=table.rejected_subjects)
 
 
@@ -499,7 +496,7 @@ _REFERENCE_COLUMNS: dict[str, tuple[tuple[str, Callable[[Any], str | None], str]
 
 
 def _check_split_sums(table: ParsedTable, kept: list[ParsedRow], problems: list[Problem],
-                      rejected: dict[int, Mapping[str, str | None] | None]) -> list[ParsedRow]:
+                      rejected: set[int]) -> list[ParsedRow]:
     # A deal with any rejected split row cannot be trusted to sum to 100% either.
     broken_deals = set(table.rejected_subjects) | {
         row.record.deal_id for row in table.rows if row.number in rejected
@@ -517,9 +514,9 @@ def _check_split_sums(table: ParsedTable, kept: list[ParsedRow], problems: list[
             for r in rows:
                 problems.append(Problem(
                     code="split_sum", file=table.file, row=r.number, column="share",
-                    value=r.raw.get("share"), subject=f"deal {deal_id}", message=reason,
+                    value=_percent(r.record.share), subject=f"deal {deal_id}", message=reason,
                 ))
-                rejected[r.number] = r.raw
+                rejected.add(r.number)
             continue
         result.extend(rows)
     return sorted(result, key=lambda r: r.number)

@@ -1,0 +1,240 @@
+"""The import use case: validate a file of one kind, then write it as new versions in one transaction.
+
+By default an import is all or nothing: any rejected row means nothing is written and every
+problem is reported (DataError). With `skip_invalid`, the valid rows are written and the
+rejected ones go to `<file>.rejected.csv` beside the input, each with its row and problems.
+Re-importing the same file changes nothing (not even the import log). A killed import leaves
+the store as it was: the transaction never commits.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from attain.app.workspace import Workspace, utc_now
+from attain.core.errors import DataError, InputError
+from attain.core.problems import Problem
+from attain.formats.records import KINDS, KnownIds, ParsedTable, check_references, parse_rows
+from attain.formats.tables import count_rows, read_table
+from attain.storage.codecs import CODECS, SplitSet
+from attain.storage.schema import VERSIONED, deal_versions, participant_versions
+from attain.storage.versions import Counts, append_versions, begin_import, finish_import, keys_present
+
+IMPORT_KINDS = (*KINDS, "plans")
+
+
+class ImportProgress(Protocol):
+    """Where an import reports progress (a progress bar, a log, or nothing)."""
+
+    def start(self, phase: str, total: int | None) -> None: ...
+
+    def advance(self, count: int) -> None: ...
+
+
+class _Silent:
+    def start(self, phase: str, total: int | None) -> None:
+        pass
+
+    def advance(self, count: int) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportReport:
+    """What one import did: rows new, changed, unchanged and rejected, and where rejects went."""
+
+    kind: str
+    file: str
+    source: str
+    new: int
+    changed: int
+    unchanged: int
+    rejected: int
+    import_id: int | None = None
+    recorded_at: datetime | None = None
+    reject_file: Path | None = None
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def written(self) -> bool:
+        return self.import_id is not None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def import_file(
+    workspace: Workspace,
+    kind: str,
+    path: Path,
+    *,
+    source: str = "default",
+    skip_invalid: bool = False,
+    progress: ImportProgress | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> ImportReport:
+    """Import `path` as `kind` into the workspace's store (see module doc)."""
+    if kind == "plans":
+        from attain.app.plan_versions import import_plans
+
+        return import_plans(workspace, path, clock=clock)
+    if kind not in KINDS:
+        raise InputError(f"unknown import kind {kind!r}; expected one of {', '.join(IMPORT_KINDS)}")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if not source or len(source) > 200:
+        raise InputError("a source name is 1 to 200 characters")
+    bar = progress or _Silent()
+    started_at = clock()
+    bar.start("checking", count_rows(path))
+    table = parse_rows(kind, read_table(path), path.name, workspace.settings.mapping(kind),
+                       workspace.settings.calendar, on_row=lambda _n: bar.advance(1))
+    with workspace.engine.connect() as conn:
+        table = check_references(table, _known_ids(conn, kind, table))
+        table = _check_sources(conn, kind, source, table)
+    if table.problems and not skip_invalid:
+        raise DataError(
+            f"{path.name}: {len(table.rejected)} row(s) rejected "
+            f"({len(table.problems)} problem(s)); nothing was imported (use --skip-invalid to "
+            "import the valid rows)", table.problems,
+        )
+    reject_file = write_rejects(path, table) if table.rejected else None
+    codec = CODECS[kind]
+    records = _records(kind, table)
+    bar.start("writing", len(records))
+    with workspace.engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            import_id = begin_import(conn, kind=kind, source=source, file_name=path.name,
+                                     file_sha256=file_sha256(path), started_at=started_at)
+            counts = append_versions(conn, VERSIONED[kind], source, import_id,
+                                     (codec.row(r) for r in records), on_chunk=bar.advance)
+            if counts.written == 0:
+                # Nothing new: leave no trace, so importing the same file twice changes nothing.
+                transaction.rollback()
+                return _report(kind, path, source, counts, table, reject_file)
+            recorded_at = finish_import(conn, import_id, counts, len(table.rejected), clock())
+            transaction.commit()
+        except BaseException:
+            if transaction.is_active:
+                transaction.rollback()
+            raise
+    return _report(kind, path, source, counts, table, reject_file, import_id, recorded_at)
+
+
+def _report(kind: str, path: Path, source: str, counts: Counts, table: ParsedTable,
+            reject_file: Path | None, import_id: int | None = None,
+            recorded_at: datetime | None = None) -> ImportReport:
+    return ImportReport(kind=kind, file=path.name, source=source, new=counts.new,
+                        changed=counts.changed, unchanged=counts.unchanged,
+                        rejected=len(table.rejected), import_id=import_id,
+                        recorded_at=recorded_at, reject_file=reject_file,
+                        problems=table.problems)
+
+
+def _records(kind: str, table: ParsedTable) -> list[Any]:
+    if kind != "splits":
+        return table.records()
+    by_deal: dict[str, list[Any]] = defaultdict(list)
+    for split in table.records():
+        by_deal[split.deal_id].append(split)
+    return [SplitSet(deal_id=deal, splits=tuple(splits)) for deal, splits in by_deal.items()]
+
+
+def _referenced(kind: str, table: ParsedTable) -> tuple[set[str], set[str]]:
+    people: set[str] = set()
+    deals: set[str] = set()
+    for row in table.rows:
+        r = row.record
+        if kind == "participants" and r.participant.manager_id:
+            people.add(r.participant.manager_id)
+        elif kind == "deals":
+            people.add(r.owner_id)
+        elif kind == "splits":
+            people.add(r.participant_id)
+            deals.add(r.deal_id)
+        elif kind in ("quotas", "metrics"):
+            people.add(r.participant_id)
+    return people, deals
+
+
+def _known_ids(conn: Any, kind: str, table: ParsedTable) -> KnownIds:
+    """Referenced ids that exist: in the store (any source, any version) or in this file."""
+    people, deals = _referenced(kind, table)
+    known_people = keys_present(conn, participant_versions, people, column="participant_id")
+    if kind == "participants":
+        known_people |= {row.record.participant.id for row in table.rows}
+        known_people |= table.rejected_subjects
+    known_deals = keys_present(conn, deal_versions, deals, column="deal_id")
+    return KnownIds(participants=frozenset(known_people), deals=frozenset(known_deals))
+
+
+def _check_sources(conn: Any, kind: str, source: str, table: ParsedTable) -> ParsedTable:
+    """A deal id belongs to one source: the same id from another source is a problem."""
+    if kind != "deals":
+        return table
+    taken = keys_present(conn, deal_versions, (r.record.id for r in table.rows),
+                         column="deal_id", exclude_source=source)
+    if not taken:
+        return table
+    problems = list(table.problems)
+    kept = []
+    rejected = set(table.rejected)
+    for row in table.rows:
+        if row.record.id in taken:
+            problems.append(Problem(code="deal_other_source", file=table.file, row=row.number,
+                                    column="deal_id", value=row.record.id,
+                                    message="this deal id was imported from another source"))
+            rejected.add(row.number)
+        else:
+            kept.append(row)
+    return ParsedTable(kind=table.kind, file=table.file, rows=tuple(kept),
+                       problems=tuple(problems), rejected=frozenset(rejected),
+                       rejected_subjects=table.rejected_subjects)
+
+
+def reject_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.rejected.csv")
+
+
+def write_rejects(path: Path, table: ParsedTable) -> Path:
+    """Write the rejected rows (as read) with their row number and problems beside the input."""
+    by_row: dict[int, list[str]] = defaultdict(list)
+    for problem in table.problems:
+        if problem.row is not None:
+            where = f"{problem.column}: " if problem.column else ""
+            value = f" ({problem.value!r})" if problem.value is not None else ""
+            by_row[problem.row].append(f"{where}{problem.message}{value}")
+    target = reject_path(path)
+    rows = list(_rejected_rows(path, table.rejected))
+    columns: list[str] = []
+    for _number, values in rows:
+        for column in values or {}:
+            if column not in columns:
+                columns.append(column)
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "problems", *columns])
+        for number, values in rows:
+            writer.writerow([number, "; ".join(by_row.get(number, [])),
+                             *[(values or {}).get(c) or "" for c in columns]])
+    return target
+
+
+def _rejected_rows(path: Path, rejected: Iterable[int]) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    wanted = set(rejected)
+    for raw in read_table(path):
+        if raw.number in wanted:
+            yield raw.number, raw.values

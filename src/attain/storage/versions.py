@@ -1,0 +1,200 @@
+"""Append-only versioned records: diff incoming records against the latest versions, add new ones.
+
+An import writes inside one transaction: `begin_import` records the import (and, on
+PostgreSQL, serializes importers), `append_versions` adds a version for every new or changed
+key (same content: nothing), and `finish_import` stamps the moment the import became known.
+Reads "as known at" a moment take, per key, the latest version recorded by an import
+finished by then.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, insert, select, update
+
+from attain.storage.schema import imports
+
+CHUNK = 5000
+_LOOKUP = 900  # keys per IN (...) lookup, below every backend's bound-parameter limit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Counts:
+    """What an import did to the store, per row: new keys, changed keys, unchanged keys."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(new=self.new + other.new, changed=self.changed + other.changed,
+                      unchanged=self.unchanged + other.unchanged)
+
+    @property
+    def written(self) -> int:
+        return self.new + self.changed
+
+
+def begin_import(conn: Connection, *, kind: str, source: str, file_name: str, file_sha256: str,
+                 started_at: datetime) -> int:
+    """Record an import in the current transaction and return its id."""
+    if conn.dialect.name == "postgresql":
+        # One import at a time, so import ids follow the order imports become known.
+        conn.exec_driver_sql("LOCK TABLE imports IN SHARE ROW EXCLUSIVE MODE")
+    result = conn.execute(insert(imports).values(
+        kind=kind, source=source, file_name=file_name[:500], file_sha256=file_sha256,
+        started_at=started_at, recorded_at=started_at,
+    ))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def finish_import(conn: Connection, import_id: int, counts: Counts, rejected: int,
+                  now: datetime) -> datetime:
+    """Stamp the import as known from `now` (strictly after every earlier import)."""
+    latest = conn.execute(
+        select(func.max(imports.c.recorded_at)).where(imports.c.id != import_id)
+    ).scalar_one_or_none()
+    recorded_at = now if latest is None or now > latest else latest + timedelta(microseconds=1)
+    conn.execute(update(imports).where(imports.c.id == import_id).values(
+        recorded_at=recorded_at, rows_new=counts.new, rows_changed=counts.changed,
+        rows_unchanged=counts.unchanged, rows_rejected=rejected,
+    ))
+    return recorded_at
+
+
+def known_import(conn: Connection, as_of: datetime | None) -> int:
+    """The last import known at `as_of` (all when None); 0 when there is none."""
+    query = select(func.max(imports.c.id))
+    if as_of is not None:
+        query = query.where(imports.c.recorded_at <= as_of)
+    return int(conn.execute(query).scalar_one_or_none() or 0)
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def latest_hashes(conn: Connection, table: Table, source: str,
+                  keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """The latest (version, content hash) of each of `keys` already stored for `source`."""
+    found: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(keys, _LOOKUP):
+        rows = conn.execute(
+            select(table.c.key, table.c.version, table.c.content_hash)
+            .where(table.c.source == source, table.c.key.in_(chunk))
+        )
+        for key, version, digest in rows:
+            if key not in found or version > found[key][0]:
+                found[key] = (version, digest)
+    return found
+
+
+def has_rows(conn: Connection, table: Table, source: str) -> bool:
+    return conn.execute(select(table.c.id).where(table.c.source == source).limit(1)).first() \
+        is not None
+
+
+def append_versions(conn: Connection, table: Table, source: str, import_id: int,
+                    rows: Iterable[tuple[str, str, dict[str, Any]]],
+                    on_chunk: Any = None) -> Counts:
+    """Add a version for each new or changed (key, hash, columns); same content is a no-op."""
+    total = Counts()
+    empty = not has_rows(conn, table, source)
+    for chunk in _chunks(rows, CHUNK):
+        existing = {} if empty else latest_hashes(conn, table, source, [k for k, _, _ in chunk])
+        fresh: list[dict[str, Any]] = []
+        new = changed = unchanged = 0
+        for key, digest, columns in chunk:
+            before = existing.get(key)
+            if before is not None and before[1] == digest:
+                unchanged += 1
+                continue
+            if before is None:
+                new += 1
+            else:
+                changed += 1
+            fresh.append({**columns, "import_id": import_id, "source": source, "key": key,
+                          "version": 1 if before is None else before[0] + 1,
+                          "content_hash": digest})
+        if fresh:
+            _insert_many(conn, table, fresh)
+        total = total + Counts(new=new, changed=changed, unchanged=unchanged)
+        if on_chunk is not None:
+            on_chunk(len(chunk))
+    return total
+
+
+def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if conn.dialect.name == "postgresql":
+        _copy_rows(conn, table, rows)
+    else:
+        conn.execute(insert(table), rows)
+
+
+def _copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """COPY rows into PostgreSQL in the current transaction (much faster than INSERTs)."""
+    names = [c.name for c in table.columns if c.name != "id"]
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(_copy_text(row.get(name)) for name in names))
+        buffer.write("\n")
+    quoted = ", ".join(f'"{name}"' for name in names)
+    driver = conn.connection.driver_connection
+    statement = f'COPY "{table.name}" ({quoted}) FROM STDIN'
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        copy.write(buffer.getvalue())
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r"))
+
+
+def latest_versions(conn: Connection, table: Table, upto_import: int,
+                    where: Any = None) -> list[Mapping[str, Any]]:
+    """Per (source, key), the latest version recorded by an import with id <= `upto_import`.
+
+    `where` filters the chosen versions (e.g. deals dated in a period); it is applied after the
+    latest version is chosen, so a later version that moved out of the filter hides the
+    earlier one.
+    """
+    ranked = select(
+        table,
+        func.row_number().over(
+            partition_by=(table.c.source, table.c.key), order_by=table.c.version.desc()
+        ).label("rank_"),
+    ).where(table.c.import_id <= upto_import).subquery()
+    query = select(ranked).where(ranked.c.rank_ == 1)
+    if where is not None:
+        query = query.where(where(ranked.c))
+    query = query.order_by(ranked.c.key, ranked.c.source)
+    return [row._mapping for row in conn.execute(query)]
+
+
+def keys_present(conn: Connection, table: Table, keys: Iterable[str],
+                 column: str = "key", exclude_source: str | None = None) -> set[str]:
+    """Which of `keys` appear in `column` of `table` (optionally outside one source)."""
+    found: set[str] = set()
+    target = table.c[column]
+    for chunk in _chunks(sorted(set(keys)), _LOOKUP):
+        query = select(target).distinct().where(target.in_(chunk))
+        if exclude_source is not None:
+            query = query.where(table.c.source != exclude_source)
+        found.update(value for (value,) in conn.execute(query))
+    return found

@@ -90,7 +90,7 @@ Expr = Literal | Name | Unary | Binary | Compare | BoolOp | InList | Call
 
 _TOKEN_RE = re.compile(
     r"""(?P<ws>\s+)
-      |(?P<number>\d+(?:\.\d+)?%?)
+      |(?P<number>[0-9]+(?:\.[0-9]+)?%?)
       |(?P<string>'[^'\\]*'|"[^"\\]*")
       |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
       |(?P<op>==|!=|<=|>=|<|>|\+|-|\*|/|\(|\)|\[|\]|,)

@@ -22,7 +22,7 @@ class PeriodKind(Enum):
 
 
 _MONTHS = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.HALF: 6, PeriodKind.YEAR: 12}
-_LABEL_RE = re.compile(r"(FY)?(\d{4})(?:-(?:(Q)([1-4])|(H)([12])|(M)?(\d{1,2})))?")
+_LABEL_RE = re.compile(r"(FY)?([0-9]{4})(?:-(?:(Q)([1-4])|(H)([12])|(M)?([0-9]{1,2})))?")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +154,6 @@ def periods_within(outer: Period, kind: PeriodKind, calendar: FiscalCalendar = C
 def parse_date(text: str) -> date:
     """Parse an ISO date `YYYY-MM-DD` strictly."""
     stripped = text.strip()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", stripped):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", stripped):
         raise ValueError(f"not an ISO date (YYYY-MM-DD): {text!r}")
     return date.fromisoformat(stripped)

@@ -16,7 +16,15 @@ from attain.core.dataset import DataSet
 from attain.core.errors import DataError
 from attain.core.periods import CALENDAR, FiscalCalendar
 from attain.core.problems import Problem
-from attain.core.records import OrgTerm, Participant
+from attain.core.records import (
+    CurrencyRate,
+    Deal,
+    MetricObservation,
+    OrgTerm,
+    Participant,
+    QuotaEntry,
+    Split,
+)
 from attain.crediting.quotas import resolve_quotas
 from attain.formats.records import (
     NO_MAPPING,
@@ -98,15 +106,34 @@ def load_folder(path: Path, calendar: FiscalCalendar = CALENDAR,
         table = tables.get(kind)
         return table.records() if table else []
 
-    participants, terms = build_org(records("participants"))
+    return assemble_dataset(
+        participants=records("participants"), deals=records("deals"), splits=records("splits"),
+        quotas=records("quotas"), observations=records("metrics"), rates=records("rates"),
+        calendar=calendar,
+    )
+
+
+def assemble_dataset(
+    *,
+    participants: Iterable[ParticipantRow],
+    deals: Iterable[Deal],
+    splits: Iterable[Split],
+    quotas: Iterable[QuotaEntry],
+    observations: Iterable[MetricObservation],
+    rates: Iterable[CurrencyRate],
+    calendar: FiscalCalendar = CALENDAR,
+) -> DataSet:
+    """A DataSet in canonical order (by key), so the same facts always give an equal DataSet."""
+    people, terms = build_org(participants)
     return DataSet(
-        participants=participants,
+        participants=people,
         org_terms=terms,
-        deals=tuple(records("deals")),
-        splits=tuple(records("splits")),
-        quotas=resolve_quotas(records("quotas"), participants, calendar),
-        observations=tuple(records("metrics")),
-        rates=tuple(records("rates")),
+        deals=tuple(sorted(deals, key=lambda d: d.id)),
+        splits=tuple(sorted(splits, key=lambda s: (s.deal_id, s.participant_id, s.role))),
+        quotas=resolve_quotas(quotas, people, calendar),
+        observations=tuple(sorted(observations,
+                                  key=lambda m: (m.participant_id, m.metric, m.period))),
+        rates=tuple(sorted(rates, key=lambda r: (r.from_currency, r.to_currency, r.on))),
     )
 
 

@@ -20,7 +20,10 @@ TARGET_KINDS = ("participant", "role", "team")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlanVersion:
-    """A recorded version of a plan file: its text, hash and the dates it is in force."""
+    """A recorded version of a plan file: its text, hash and the dates it is in force.
+
+    `effective_to` is the last day in force, as a plan file's `effective: {to: ...}` reads.
+    """
 
     plan_id: str
     label: str
@@ -32,12 +35,13 @@ class PlanVersion:
 
     def in_force_on(self, day: date) -> bool:
         return (self.effective_from is None or self.effective_from <= day) and (
-            self.effective_to is None or day < self.effective_to)
+            self.effective_to is None or day <= self.effective_to)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AssignmentRow:
-    """A plan applying to a participant, role or team over [effective_from, effective_to)."""
+    """A plan applying to a participant, role or team from `effective_from` to `effective_to`
+    (both days included)."""
 
     plan_id: str
     target_kind: str
@@ -48,7 +52,7 @@ class AssignmentRow:
 
     def in_force_on(self, day: date) -> bool:
         return self.active and (self.effective_from is None or self.effective_from <= day) and (
-            self.effective_to is None or day < self.effective_to)
+            self.effective_to is None or day <= self.effective_to)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

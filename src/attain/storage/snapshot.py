@@ -10,8 +10,7 @@ from sqlalchemy import Connection, and_, or_
 
 from attain.core.dataset import DataSet
 from attain.core.periods import CALENDAR, FiscalCalendar, Period, PeriodKind, parse_period, period_of
-from attain.crediting.quotas import resolve_quotas
-from attain.formats.datafolder import build_org
+from attain.formats.datafolder import assemble_dataset
 from attain.storage.codecs import CODECS
 from attain.storage.schema import VERSIONED
 from attain.storage.versions import latest_versions
@@ -43,21 +42,17 @@ def read_dataset(conn: Connection, upto_import: int, period: Period | None = Non
         def deal_filter(c: Any) -> Any:
             return or_(*(and_(c[name] >= start, c[name] < end) for name in DEAL_DATES))
 
-    participants, terms = build_org(rows("participants"))
     deals = rows("deals", deal_filter)
     deal_ids = {d.id for d in deals}
-    splits = [s for split_set in rows("splits") if split_set.deal_id in deal_ids
-              for s in split_set.splits]
-    quotas = [q for q in rows("quotas") if _overlaps(q.period, window, calendar)]
-    metrics = [m for m in rows("metrics") if _overlaps(m.period, window, calendar)]
-    return DataSet(
-        participants=participants,
-        org_terms=terms,
-        deals=tuple(deals),
-        splits=tuple(splits),
-        quotas=resolve_quotas(quotas, participants, calendar),
-        observations=tuple(metrics),
-        rates=tuple(rows("rates")),
+    return assemble_dataset(
+        participants=rows("participants"),
+        deals=deals,
+        splits=[s for split_set in rows("splits") if split_set.deal_id in deal_ids
+                for s in split_set.splits],
+        quotas=[q for q in rows("quotas") if _overlaps(q.period, window, calendar)],
+        observations=[m for m in rows("metrics") if _overlaps(m.period, window, calendar)],
+        rates=rows("rates"),
+        calendar=calendar,
     )
 
 

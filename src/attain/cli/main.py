@@ -60,7 +60,9 @@ def report_error(error: AttainError) -> int:
 def run() -> None:
     """Entry point: run the app, mapping Attain errors to messages and exit codes."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except AttainError as error:
         sys.exit(report_error(error))
     except typer.Exit as exit_:

@@ -47,7 +47,7 @@ def test_folder_loads_every_kind(tmp_path: Path) -> None:
     assert [(q.participant_id, q.amount) for q in data.quotas] == [("R1", Decimal("300000"))]
     assert data.observations[0].value == Decimal("4.5")
     assert data.rates[0].rate == Decimal("1.10")
-    assert [(s.participant_id, s.role) for s in data.splits] == [("R1", "split"), ("M1", "se")]
+    assert [(s.participant_id, s.role) for s in data.splits] == [("M1", "se"), ("R1", "split")]
 
 
 def test_team_change_on_first_august_makes_two_org_terms(tmp_path: Path) -> None:

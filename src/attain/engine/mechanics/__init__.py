@@ -19,6 +19,7 @@ from attain.core.plan import (
     Spiff,
     Stepped,
 )
+from attain.engine.columns import ColumnFigures, ColumnOps, Num
 from attain.engine.lines import figure_line
 from attain.engine.mechanics import (
     accelerator,
@@ -43,6 +44,9 @@ class Mechanic:
     describe: Callable[[Any, str], list[str]]
     pay: Callable[[Any, Figures], Outcome] | None = None
     line: Callable[[Any, Scope, str, Period], PayoutLine] | None = None
+    # The same payout over whole columns (engine.columns), for the vectorized executor; None: it
+    # cannot compile this mechanic and refuses it before anything runs.
+    vectorize: Callable[[Any, ColumnFigures, ColumnOps], Num] | None = None
     active: Callable[[Any, Period], bool] | None = None
 
     def applies(self, component: ComponentBase, period: Period) -> bool:
@@ -65,13 +69,15 @@ def pay_figures(component: ComponentBase, figures: Figures) -> Outcome:
 
 
 MECHANICS: dict[type[ComponentBase], Mechanic] = {
-    Milestone: Mechanic("milestone", milestone.describe, milestone.pay),
-    Stepped: Mechanic("stepped", stepped.describe, stepped.pay),
-    FlatRate: Mechanic("flat_rate", flat_rate.describe, flat_rate.pay),
-    RateAbove: Mechanic("rate_above", rate_above.describe, rate_above.pay),
-    MarginalTiers: Mechanic("marginal_tiers", marginal_tiers.describe, marginal_tiers.pay),
-    RetroactiveTiers: Mechanic("retroactive_tiers", retroactive_tiers.describe, retroactive_tiers.pay),
-    Accelerator: Mechanic("accelerator", accelerator.describe, accelerator.pay),
+    Milestone: Mechanic("milestone", milestone.describe, milestone.pay, vectorize=milestone.vectorize),
+    Stepped: Mechanic("stepped", stepped.describe, stepped.pay, vectorize=stepped.vectorize),
+    FlatRate: Mechanic("flat_rate", flat_rate.describe, flat_rate.pay, vectorize=flat_rate.vectorize),
+    RateAbove: Mechanic("rate_above", rate_above.describe, rate_above.pay, vectorize=rate_above.vectorize),
+    MarginalTiers: Mechanic("marginal_tiers", marginal_tiers.describe, marginal_tiers.pay,
+                        vectorize=marginal_tiers.vectorize),
+    RetroactiveTiers: Mechanic("retroactive_tiers", retroactive_tiers.describe, retroactive_tiers.pay,
+                        vectorize=retroactive_tiers.vectorize),
+    Accelerator: Mechanic("accelerator", accelerator.describe, accelerator.pay, vectorize=accelerator.vectorize),
     Spiff: Mechanic("spiff", spiff.describe, line=spiff.evaluate, active=spiff.overlaps_window),
     Pool: Mechanic("pool", pool.describe,
                    line=lambda c, s, p, per: pool.evaluate(c, s, p, per, pay_figures)),

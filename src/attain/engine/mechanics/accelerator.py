@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from attain.core.money import ZERO
 from attain.core.plan import Accelerator, Basis, Rate
-from attain.engine.mechanics.common import bound_text, marginal_slices
+from attain.engine.columns import ColumnFigures, ColumnOps, Num
+from attain.engine.mechanics.common import bound_text, marginal_columns, marginal_slices
 from attain.engine.results import Figures, Outcome
 
 
@@ -40,6 +41,11 @@ def segments(component: Accelerator) -> list[tuple[Decimal, Decimal | None, Rate
 def pay(component: Accelerator, figures: Figures) -> Outcome:
     amount, slices = marginal_slices(figures, Basis.ATTAINMENT, segments(component))
     return Outcome(amount=amount, slices=slices)
+
+
+def vectorize(component: Accelerator, figures: ColumnFigures, ops: ColumnOps) -> Num:
+    """`pay` over columns: the banded segments, marginally."""
+    return marginal_columns(figures, Basis.ATTAINMENT, segments(component), ops)
 
 
 def describe(component: Accelerator, currency: str) -> list[str]:

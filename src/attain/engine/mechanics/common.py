@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from attain.core.money import ZERO, format_ratio
 from attain.core.plan import Basis, Rate
+from attain.engine.columns import ColumnFigures, ColumnOps, Num
 from attain.engine.results import Figures, Slice
 
 
@@ -63,6 +64,28 @@ def marginal_slices(
         total += amount
         slices.append(Slice(label=label, lower=lower, upper=upper, base=base, rate=effective, amount=amount))
     return total, tuple(slices)
+
+
+def marginal_columns(
+    figures: ColumnFigures,
+    basis: Basis,
+    segments: Sequence[tuple[Decimal, Decimal | None, Rate, str]],
+    ops: ColumnOps,
+) -> Num:
+    """`marginal_slices` over columns: the sum of each positive slice paid at its segment's rate."""
+    total = ops.zero()
+    for lower, upper, rate, _label in segments:
+        low = ops.to_value(figures, lower, basis)
+        top = figures.value if upper is None else ops.minimum(figures.value, ops.to_value(figures, upper, basis))
+        base = ops.sub(top, low)
+        paid = ops.where(ops.gt(base, ops.zero()), ops.times_rate(base, rate, figures), ops.zero())
+        total = ops.add(total, paid)
+    return total
+
+
+def reached_column(pos: Num, threshold: Decimal, inclusive: bool, ops: ColumnOps) -> Num:
+    """`reached` over columns."""
+    return ops.ge(pos, ops.const(threshold)) if inclusive else ops.gt(pos, ops.const(threshold))
 
 
 def payout_of(amount: Decimal | None, share_of_target: Decimal | None, figures: Figures) -> Decimal:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from attain.core.plan import FlatRate
+from attain.engine.columns import ColumnFigures, ColumnOps, Num
 from attain.engine.results import Figures, Outcome, Slice
 
 
@@ -14,6 +15,11 @@ def pay(component: FlatRate, figures: Figures) -> Outcome:
         slices=(Slice(label=f"all {component.metric}", lower=None, upper=None,
                       base=figures.value, rate=rate, amount=amount),),
     )
+
+
+def vectorize(component: FlatRate, figures: ColumnFigures, ops: ColumnOps) -> Num:
+    """`pay` over columns: the whole value at the rate."""
+    return ops.times_rate(figures.value, component.rate, figures)
 
 
 def describe(component: FlatRate, currency: str) -> list[str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from attain.core.plan import MarginalTiers
-from attain.engine.mechanics.common import bound_text, marginal_slices
+from attain.engine.columns import ColumnFigures, ColumnOps, Num
+from attain.engine.mechanics.common import bound_text, marginal_columns, marginal_slices
 from attain.engine.results import Figures, Outcome
 
 
@@ -16,6 +17,12 @@ def pay(component: MarginalTiers, figures: Figures) -> Outcome:
     ]
     amount, slices = marginal_slices(figures, component.basis, segments)
     return Outcome(amount=amount, slices=slices)
+
+
+def vectorize(component: MarginalTiers, figures: ColumnFigures, ops: ColumnOps) -> Num:
+    """`pay` over columns: each slice at its tier's rate."""
+    segments = [(t.lower, t.upper, t.rate, "") for t in component.tiers]
+    return marginal_columns(figures, component.basis, segments, ops)
 
 
 def _span(component: MarginalTiers, lower: Decimal, upper: Decimal | None) -> str:

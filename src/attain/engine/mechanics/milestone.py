@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from attain.core.money import ZERO
 from attain.core.plan import Milestone
-from attain.engine.mechanics.common import bound_text, payout_of, position, reached
+from attain.engine.columns import ColumnFigures, ColumnOps, Num
+from attain.engine.mechanics.common import bound_text, payout_of, position, reached, reached_column
 from attain.engine.results import Figures, Outcome, Slice
 
 
@@ -20,6 +21,17 @@ def pay(component: Milestone, figures: Figures) -> Outcome:
         slices=(Slice(label=label, lower=component.threshold, upper=None, base=None, rate=None, amount=amount),),
         note=label,
     )
+
+
+def vectorize(component: Milestone, figures: ColumnFigures, ops: ColumnOps) -> Num:
+    """`pay` over columns: the payout where the threshold is reached, else zero."""
+    pos = ops.position(figures, component.basis)
+    amount = payout_of(component.amount, component.share_of_target, _fixed(figures))
+    return ops.where(reached_column(pos, component.threshold, component.inclusive, ops), ops.const(amount), ops.zero())
+
+
+def _fixed(figures: ColumnFigures) -> Figures:
+    return Figures(value=ZERO, quota=None, target_incentive=figures.target_incentive)
 
 
 def describe(component: Milestone, currency: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from attain.core.money import ZERO
 from attain.core.plan import RateAbove
+from attain.engine.columns import ColumnFigures, ColumnOps, Num
 from attain.engine.mechanics.common import bound_text, to_value
 from attain.engine.results import Figures, Outcome, Slice
 
@@ -20,6 +21,12 @@ def pay(component: RateAbove, figures: Figures) -> Outcome:
         amount=amount,
         slices=(Slice(label=label, lower=component.threshold, upper=None, base=above, rate=rate, amount=amount),),
     )
+
+
+def vectorize(component: RateAbove, figures: ColumnFigures, ops: ColumnOps) -> Num:
+    """`pay` over columns: the rate on the value above the threshold, zero below it."""
+    above = ops.sub(figures.value, ops.to_value(figures, component.threshold, component.basis))
+    return ops.where(ops.gt(above, ops.zero()), ops.times_rate(above, component.rate, figures), ops.zero())
 
 
 def describe(component: RateAbove, currency: str) -> list[str]:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from attain.core.money import ZERO
 from attain.core.plan import BoundaryOwner, RetroactiveTiers, Tier
+from attain.engine.columns import ColumnFigures, ColumnOps, Num
 from attain.engine.mechanics.common import bound_text, position
 from attain.engine.results import Figures, Outcome, Slice
 
@@ -39,6 +40,32 @@ def pay(component: RetroactiveTiers, figures: Figures) -> Outcome:
         slices=(Slice(label=label, lower=tier.lower, upper=tier.upper, base=figures.value, rate=rate, amount=amount),),
         note=f"tier reached: {label}; all {figures.value:,} paid at its rate",
     )
+
+
+def vectorize(component: RetroactiveTiers, figures: ColumnFigures, ops: ColumnOps) -> Num:
+    """`pay` over columns: the whole value at the rate of the tier owning the position."""
+    pos = ops.position(figures, component.basis)
+    tiers = component.tiers
+    total = ops.zero()
+    if tiers and tiers[-1].upper is not None:
+        beyond = ops.gt(pos, ops.const(tiers[-1].upper))
+        total = ops.where(beyond, ops.times_rate(figures.value, tiers[-1].rate, figures), total)
+    # The first tier that owns the position wins, so build the choice from the last tier back.
+    for index in reversed(range(len(tiers))):
+        tier = tiers[index]
+        first, last = index == 0, index == len(tiers) - 1
+        lower, upper = ops.const(tier.lower), None if tier.upper is None else ops.const(tier.upper)
+        if component.boundary is BoundaryOwner.UPPER:
+            inside = ops.ge(pos, lower)
+            if upper is not None:
+                below = ops.lt(pos, upper)
+                inside = ops.both(inside, ops.either(below, ops.eq(pos, upper)) if last else below)
+        else:
+            inside = ops.either(ops.gt(pos, lower), ops.eq(pos, lower)) if first else ops.gt(pos, lower)
+            if upper is not None:
+                inside = ops.both(inside, ops.le(pos, upper))
+        total = ops.where(inside, ops.times_rate(figures.value, tier.rate, figures), total)
+    return total
 
 
 def describe(component: RetroactiveTiers, currency: str) -> list[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from attain.core.money import ZERO
 from attain.core.plan import StepMode, Stepped
-from attain.engine.mechanics.common import bound_text, payout_of, position, reached
+from attain.engine.columns import ColumnFigures, ColumnOps, Num
+from attain.engine.mechanics.common import bound_text, payout_of, position, reached, reached_column
 from attain.engine.results import Figures, Outcome, Slice
 
 
@@ -27,6 +28,22 @@ def pay(component: Stepped, figures: Figures) -> Outcome:
         return Outcome(amount=top.amount, slices=(top,), note=f"highest step reached: {top.label}")
     total = sum((h.amount for h in hits), ZERO)
     return Outcome(amount=total, slices=tuple(hits), note=f"{len(hits)} steps reached, added")
+
+
+def vectorize(component: Stepped, figures: ColumnFigures, ops: ColumnOps) -> Num:
+    """`pay` over columns: the highest step reached, or the sum of every step reached."""
+    pos = ops.position(figures, component.basis)
+    fixed = Figures(value=ZERO, quota=None, target_incentive=figures.target_incentive)
+    steps = sorted(component.steps, key=lambda s: s.at)
+    paid = [(reached_column(pos, s.at, component.inclusive, ops),
+             ops.const(payout_of(s.amount, s.share_of_target, fixed))) for s in steps]
+    total = ops.zero()
+    for hit, amount in paid:
+        if component.mode is StepMode.HIGHEST:
+            total = ops.where(hit, amount, total)
+        else:
+            total = ops.add(total, ops.where(hit, amount, ops.zero()))
+    return total
 
 
 def describe(component: Stepped, currency: str) -> list[str]:

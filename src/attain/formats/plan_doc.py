@@ -154,6 +154,7 @@ def _metric_sentence(metric: MetricDef, plan: Plan) -> tuple[str, str]:
         Aggregate.COUNT: "the number of the payee's credited deals",
         Aggregate.AVERAGE: f"the average of the observed {metric.observed or metric.name} over the period",
         Aggregate.LATEST: f"the latest observed {metric.observed or metric.name} in the period",
+        Aggregate.TOTAL: f"the total of the observed {metric.observed or metric.name} over the period",
         Aggregate.RATIO: f"{metric.numerator} divided by {metric.denominator}",
     }[metric.aggregate]
     if metric.filter is not None:

@@ -230,7 +230,9 @@ def _reduction(reduction: ReductionResult, currency: str) -> Section:
 
 def _limit(limit: LimitResult, currency: str) -> Section:
     where = "plan" if limit.scope == "plan" else "component"
-    what = f"{limit.description} = {money(limit.limit, currency)}"
+    what = money(limit.limit, currency)
+    if "target" in limit.description:
+        what = f"{limit.description} = {what}"
     if limit.applied:
         sentence = (f"The {where} {limit.kind} ({what}) applied: "
                     f"{money(limit.before, currency)} becomes {money(limit.after, currency)}.")
@@ -348,7 +350,7 @@ def render_statement_text(payee: PayeeResult, plan: Plan, *, width: int = WIDTH)
                            (True, False, False, True, False), width, indent=2))
     for index, explanation in enumerate(explanations, 1):
         line = explanation.line
-        head = f"{index}. {line.component_label} ({line.kind}, {line.period})"
+        head = f"{index}. {line.component_label} ({line.kind.replace('_', ' ')}, {line.period})"
         amount = money(line.amount, currency)
         out.extend(["", f"{head} {'.' * max(2, width - len(head) - len(amount) - 2)} {amount}"])
         for section in explanation.sections:

@@ -205,9 +205,13 @@ def _component_doc(component: ComponentBase, plan: Plan) -> ComponentDoc:
     if component.floor is not None:
         conditions.append(f"Never less than {_resolved(component.floor.describe(), component, plan, component.floor)}"
                           " (unless a gate fails).")
+    rules = mechanic_for(component).describe(component, plan.currency)
+    if isinstance(component, Pool) and component.funding is not None:
+        funding = mechanic_for(component.funding).describe(component.funding, plan.currency)
+        rules = [*rules[:1], *(f"Pool funding: {r[:1].lower()}{r[1:]}" for r in funding), *rules[1:]]
     return ComponentDoc(
         id=component.id, label=component.label or component.id, kind=KIND_TEXT.get(kind, kind),
-        facts=tuple(facts), rules=tuple(mechanic_for(component).describe(component, plan.currency)),
+        facts=tuple(facts), rules=tuple(rules),
         conditions=tuple(conditions),
     )
 

@@ -192,6 +192,10 @@ def _mark_position(ax: object, position: MetricReading, height: Decimal, quota: 
     ax.axvline(x, color=POSITION, linestyle="--", linewidth=1.1, gid="payee-position-line")  # type: ignore[attr-defined]
     ax.plot([x], [_y(height)], marker="o", markersize=7, color=POSITION, zorder=5,  # type: ignore[attr-defined]
             gid="payee-position")
+    if paid is not None and paid != height:
+        # Gates, reductions or a plan cap moved the payout off the curve: show where it landed.
+        ax.plot([x], [_y(paid)], marker="D", markersize=6, markerfacecolor="white",  # type: ignore[attr-defined]
+                markeredgecolor=POSITION, color=POSITION, zorder=5, gid="payee-paid")
     # Put the label on the side with more room, clear of a jump at the threshold just ahead.
     left = x > x_top / 2
     ax.annotate(label, xy=(x, _y(height)), xytext=(-8 if left else 8, 14), textcoords="offset points",  # type: ignore[attr-defined]

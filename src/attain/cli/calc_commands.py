@@ -73,7 +73,7 @@ def explain(
         if payee is None:
             continue
         found = True
-        console.print(render_statement_text(payee, by_id[payee.plan_id]), highlight=False)
+        typer.echo(render_statement_text(payee, by_id[payee.plan_id]))
         if html is not None:
             from attain.formats.statement_html import render_statement_html
 

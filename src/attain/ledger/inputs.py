@@ -85,7 +85,8 @@ def fingerprint(data: DataSet, plans: Sequence[Plan], period: str, calendar: Fis
     """SHA-256 over the canonical inputs of a run: data, plan content hashes, period and calendar."""
     document = {
         "data": encode_dataset(data),
-        "plans": sorted([p.id, p.version, p.content_hash] for p in plans),
+        "plans": sorted([p.id, p.version, p.content_hash, list(p.assignment.roles), list(p.assignment.teams),
+                         list(p.assignment.participants)] for p in plans),
         "period": period,
         "calendar": [calendar.start_month, calendar.named_by],
     }

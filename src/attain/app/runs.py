@@ -1,0 +1,229 @@
+"""Run use cases: calculate a pay period and post the difference in one transaction; reproduce a
+past run from its recorded inputs and confirm it is byte-identical."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection
+
+from attain import __version__
+from attain.app.audit import record_change
+from attain.app.workspace import Workspace, utc_now
+from attain.core.dataset import DataSet
+from attain.core.errors import ConflictError, InputError, NotFoundError, UnsupportedError
+from attain.core.money import ZERO
+from attain.core.periods import Period
+from attain.core.plan import Assignment, Plan
+from attain.ledger.cycle import require_open
+from attain.ledger.entries import Entry, canonical_json, entries_digest, entry_record
+from attain.ledger.inputs import fingerprint
+from attain.ledger.recalculate import recalculate
+from attain.storage import ledger as store
+from attain.storage.plans import plan_versions_known, plans_in_force
+from attain.storage.snapshot import read_dataset
+from attain.storage.versions import known_import
+
+EXECUTORS = ("reference",)
+
+# Called with (phase, done) while a run writes, so a caller can show progress (or a test can pause).
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunReport:
+    """What a run did: its id, the entries it posted, their totals and the problems met."""
+
+    run_id: int
+    period: str
+    entries: tuple[Entry, ...]
+    totals: dict[str, Decimal]
+    problems: tuple[str, ...]
+    fingerprint: str
+    digest: str
+
+
+def load_plans(conn: Connection, ws: Workspace, upto: int, on: date) -> list[Plan]:
+    """Every plan version the store knows (assignments as in force on `on`), or else the plan
+    files of the workspace's plans/ folder."""
+    from attain.formats.plan_file import load_plan, parse_plan
+
+    versions = plan_versions_known(conn, upto)
+    if not versions:
+        files = sorted(ws.settings.plans_dir.glob("*.y*ml")) if ws.settings.plans_dir.is_dir() else []
+        return [load_plan(path).plan for path in files]
+    assignments = {p.version.plan_id: p.assignment for p in plans_in_force(conn, upto, on)}
+    plans = []
+    for version in versions:
+        plan = parse_plan(version.source_text, version.plan_id).plan
+        if version.plan_id in assignments:
+            plan = dataclasses.replace(plan, assignment=assignments[version.plan_id])
+        plans.append(plan)
+    return plans
+
+
+def plans_record(plans: Sequence[Plan]) -> list[list[str]]:
+    """Each plan as run: id, version, content hash, source text and the assignment in force."""
+    return sorted([p.id, p.version, p.content_hash, p.source,
+                   json.dumps([list(p.assignment.roles), list(p.assignment.teams), list(p.assignment.participants)])]
+                  for p in plans)
+
+
+def plans_from_record(record: Sequence[Sequence[str]]) -> list[Plan]:
+    from attain.formats.plan_file import parse_plan
+
+    plans = []
+    for plan_id, _version, _hash, source, assignment in record:
+        roles, teams, participants = json.loads(assignment)
+        plans.append(dataclasses.replace(parse_plan(source, plan_id).plan, assignment=Assignment(
+            roles=tuple(roles), teams=tuple(teams), participants=tuple(participants))))
+    return plans
+
+
+def ledger_start(posted: Sequence[Entry], ws: Workspace) -> date | None:
+    """The first day of the earliest pay period with entries (what a run recalculates from)."""
+    starts = {ws.period(e.period).start for e in posted}
+    return min(starts) if starts else None
+
+
+def totals_of(entries: Sequence[Entry]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for entry in entries:
+        totals[entry.currency] += entry.amount
+    return dict(sorted(totals.items()))
+
+
+def ensure_period(conn: Connection, ws: Workspace, period: Period, at: datetime, user: str) -> store.PeriodRow:
+    """The period's row, created open (and recorded in the audit chain) on first use."""
+    row = store.get_period(conn, period.label, lock=True)
+    if row is None:
+        row = store.add_period(conn, period, at, user)
+        record_change(conn, at=at, actor=user, action="period.open", subject=f"period {period.label}",
+                      before=None, after={"state": row.state.value})
+    return row
+
+
+def run_period(ws: Workspace, label: str, *, user: str, executor: str = "reference",
+               clock: Callable[[], datetime] = utc_now, progress: Progress | None = None) -> RunReport:
+    """Calculate pay period `label` and post the difference, all in one transaction."""
+    if executor not in EXECUTORS:
+        raise UnsupportedError(f"executor {executor!r} is not available for ledger runs "
+                               f"(available: {', '.join(EXECUTORS)})")
+    try:
+        period = ws.period(label)
+    except ValueError as exc:
+        raise InputError(f"--period: {exc}") from None
+    calendar = ws.settings.calendar
+    started = clock()
+    with ws.engine.begin() as conn:
+        row = ensure_period(conn, ws, period, started, user)
+        require_open(period.label, row.state)
+        later = [p for p in store.list_periods(conn) if p.start > period.start]
+        if any(p.label in set(store.periods_with_entries(conn)) for p in later):
+            raise ConflictError(f"period {period.label} is behind a later period that already has entries; "
+                                "corrections go into the latest open period")
+        upto = known_import(conn, None)
+        data = read_dataset(conn, upto, None, calendar)
+        plans = load_plans(conn, ws, upto, period.last_day)
+        if not plans:
+            raise NotFoundError("no plans: record plan files with `attain import plans plans/`")
+        posted = store.load_entries(conn)
+        head = store.head_seq(conn)
+        start = ledger_start(posted, ws)
+        outcome = recalculate(pay_period=period, plans=plans, data=data, posted=posted,
+                              calendar=calendar, ledger_start=start)
+        totals = totals_of(outcome.entries)
+        problems = tuple(str(p) for p in outcome.problems)
+        digest = entries_digest(outcome.entries)
+        print_ = fingerprint(data, plans, period.label, calendar)
+        _record_plan_changes(conn, plans, started, user)
+        run_id = store.insert_run(
+            conn, period=period.label, started_at=started, recorded_at=clock(), user_name=user,
+            executor=executor, engine_version=__version__, plans=plans_record(plans),
+            input_fingerprint=print_, upto_import=upto, ledger_head=head, ledger_start=start,
+            entries_posted=len(outcome.entries), totals=totals, problems=problems, result_digest=digest,
+        )
+        done = 0
+        for chunk_start in range(0, len(outcome.entries), 200):
+            chunk = outcome.entries[chunk_start:chunk_start + 200]
+            store.append_entries(conn, chunk, run_id, started)
+            done += len(chunk)
+            if progress:
+                progress("posting", done)
+        record_change(conn, at=started, actor=user, action="run", subject=f"period {period.label}",
+                      before=None, after={"run": run_id, "fingerprint": print_, "entries": len(outcome.entries),
+                                          "digest": digest})
+    return RunReport(run_id=run_id, period=period.label, entries=outcome.entries, totals=totals,
+                     problems=problems, fingerprint=print_, digest=digest)
+
+
+def _record_plan_changes(conn: Connection, plans: Sequence[Plan], at: datetime, user: str) -> None:
+    """Plan versions first seen by a run go into the audit chain (before: the version last run)."""
+    runs = store.list_runs(conn)
+    last = {p[0]: p for p in runs[-1].plans} if runs else {}
+    for plan in sorted(plans, key=lambda p: (p.id, p.content_hash)):
+        seen = last.get(plan.id)
+        if seen is not None and seen[2] == plan.content_hash:
+            continue
+        record_change(conn, at=at, actor=user, action="plan.version", subject=f"plan {plan.id}",
+                      before=None if seen is None else {"version": seen[1], "hash": seen[2]},
+                      after={"version": plan.version, "hash": plan.content_hash})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reproduction:
+    """A past run recomputed from its recorded inputs, compared byte for byte with what it posted."""
+
+    run_id: int
+    period: str
+    fingerprint_matches: bool
+    recorded_digest: str
+    recomputed_digest: str
+    entries: int
+    differences: tuple[str, ...]
+
+    @property
+    def identical(self) -> bool:
+        return self.fingerprint_matches and self.recorded_digest == self.recomputed_digest and not self.differences
+
+
+def reproduce_run(ws: Workspace, run_id: int) -> Reproduction:
+    """Recompute run `run_id` from the data as known at its import, its recorded plan texts and the
+    ledger as it stood before it; compare with the entries it posted."""
+    calendar = ws.settings.calendar
+    with ws.engine.connect() as conn:
+        run = store.get_run(conn, run_id)
+        if run is None:
+            raise NotFoundError(f"no run {run_id}")
+        data: DataSet = read_dataset(conn, run.upto_import, None, calendar)
+        plans = plans_from_record(run.plans)
+        posted = store.load_entries(conn, upto_seq=run.ledger_head)
+        recorded = store.run_entries(conn, run_id)
+    period = ws.period(run.period)
+    outcome = recalculate(pay_period=period, plans=plans, data=data, posted=posted, calendar=calendar,
+                          ledger_start=run.ledger_start)
+    differences = []
+    old = [canonical_json(entry_record(e)) for e in recorded]
+    new = [canonical_json(entry_record(e)) for e in outcome.entries]
+    for index in range(max(len(old), len(new))):
+        a = old[index] if index < len(old) else b"(none)"
+        b = new[index] if index < len(new) else b"(none)"
+        if a != b:
+            differences.append(f"entry {index + 1}: recorded {a.decode()} / recomputed {b.decode()}")
+    return Reproduction(
+        run_id=run_id, period=run.period,
+        fingerprint_matches=fingerprint(data, plans, run.period, calendar) == run.input_fingerprint,
+        recorded_digest=run.result_digest, recomputed_digest=entries_digest(outcome.entries),
+        entries=len(recorded), differences=tuple(differences),
+    )
+
+
+def run_json(report: RunReport) -> str:
+    """A run's entries as canonical JSON (what byte-identity is checked on)."""
+    return json.dumps([entry_record(e) for e in report.entries], sort_keys=True, separators=(",", ":"))

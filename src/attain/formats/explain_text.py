@@ -9,6 +9,7 @@ payout, every amount shown is a field of a PayoutLine or of one of its reasons.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -365,7 +366,7 @@ def render_statement_text(payee: PayeeResult, plan: Plan, *, width: int = WIDTH)
     return "\n".join(out) + "\n"
 
 
-def _table_text(headers: tuple[str, ...], rows: list[tuple[str, ...]] | tuple[tuple[str, ...], ...],
+def _table_text(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]],
                 numeric: tuple[bool, ...], width: int, indent: int) -> list[str]:
     """Columns sized to their content; the last text column is cut to fit the width."""
     widths = [max(len(r[i]) for r in (headers, *rows)) for i in range(len(headers))]

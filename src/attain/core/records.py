@@ -182,7 +182,7 @@ class Credit:
     def describe(self) -> str:
         """One line of why: `deal D-1, split 50% of 10,000.00 EUR at 1.1, booked 2026-02-03`."""
         parts = [f"deal {self.deal_id}", f"{self.rule.value} {self.share * 100:.4g}%"]
-        parts.append(f"of {self.deal_amount} {self.deal_currency}")
+        parts.append(f"of {self.deal_amount:,} {self.deal_currency}")
         if self.delivered != ONE:
             parts.append(f"delivered {self.delivered * 100:.4g}%")
         if self.fx_rate != ONE:

@@ -33,7 +33,9 @@ def segments(component: Accelerator) -> list[tuple[Decimal, Decimal | None, Rate
         if multiplier == 0:
             continue
         rate = Rate(fixed=component.rate.fixed, multiplier=component.rate.multiplier * multiplier)
-        label = f"{bound_text(lower, Basis.ATTAINMENT)}-{bound_text(upper, Basis.ATTAINMENT)} at {multiplier}x"
+        span = (f"above {bound_text(lower, Basis.ATTAINMENT)}" if upper is None
+                else f"{bound_text(lower, Basis.ATTAINMENT)}-{bound_text(upper, Basis.ATTAINMENT)}")
+        label = f"{span} at {multiplier}x"
         result.append((lower, upper, rate, label))
     return result
 
@@ -54,6 +56,8 @@ def describe(component: Accelerator, currency: str) -> list[str]:
         side = "above" if band.above else "below"
         lines.append(f"{side.capitalize()} {bound_text(band.threshold, Basis.ATTAINMENT)} of quota the "
                      f"rate is multiplied by {band.multiplier} (on that slice only).")
-    if component.base_multiplier != 1:
+    if component.base_multiplier == 0:
+        lines.append("Outside these bands it pays nothing (an add-on to another component).")
+    elif component.base_multiplier != 1:
         lines.append(f"Elsewhere the rate is multiplied by {component.base_multiplier}.")
     return lines

@@ -47,7 +47,9 @@ class ImportMapping:
     defaults: Mapping[str, str] = field(default_factory=dict)
     thousands: str | None = None
 
-    def apply(self, raw: Mapping[str, str | None]) -> dict[str, str | None]:
+    def apply(self, raw: Mapping[str, str | None]) -> Mapping[str, str | None]:
+        if not (self.columns or self.defaults or self.values):
+            return raw
         out: dict[str, str | None] = {}
         for column, value in raw.items():
             out[self.columns.get(column, column)] = value
@@ -187,7 +189,7 @@ class _Cells:
         value = self.text(column, required=default is None)
         if value is None:
             return default
-        allowed = tuple(options)
+        allowed = options if isinstance(options, tuple) else tuple(options)
         lowered = value.lower()
         if lowered not in allowed:
             self.problem("bad_choice", column, f"expected one of {', '.join(allowed)}", value)
@@ -272,6 +274,8 @@ def _parse_quota(c: _Cells) -> tuple[tuple[str, ...], QuotaEntry] | None:
     return (pid, metric, period, effective_from.isoformat() if effective_from else ""), entry
 
 
+_STATUSES = tuple(s.value for s in DealStatus)
+_STATUS = {s.value: s for s in DealStatus}
 DEAL_COLUMNS = ("deal_id", "owner_id", "amount", "currency", "status")
 DEAL_OPTIONAL = ("booked_on", "signed_on", "invoiced_on", "recognized_on", "cancelled_on",
                  "delivered_pct")
@@ -280,7 +284,7 @@ DEAL_OPTIONAL = ("booked_on", "signed_on", "invoiced_on", "recognized_on", "canc
 def _parse_deal(c: _Cells) -> tuple[tuple[str, ...], Deal] | None:
     deal_id, owner = c.text("deal_id"), c.text("owner_id")
     amount, currency = c.number("amount"), c.currency("currency")
-    status = c.choice("status", [s.value for s in DealStatus])
+    status = c.choice("status", _STATUSES)
     dates = {column: c.day(column) for column in DEAL_OPTIONAL[:5]}
     delivered = c.percent("delivered_pct", required=False)
     if delivered is not None and not ZERO <= delivered <= ONE:
@@ -299,7 +303,7 @@ def _parse_deal(c: _Cells) -> tuple[tuple[str, ...], Deal] | None:
         if column not in DEAL_COLUMNS and column not in DEAL_OPTIONAL and value is not None
     ))
     deal = Deal(
-        id=deal_id, owner_id=owner, amount=amount, currency=currency, status=DealStatus(status),
+        id=deal_id, owner_id=owner, amount=amount, currency=currency, status=_STATUS[status],
         booked_on=dates["booked_on"], signed_on=dates["signed_on"],
         invoiced_on=dates["invoiced_on"], recognized_on=dates["recognized_on"],
         cancelled_on=dates["cancelled_on"],

@@ -130,8 +130,9 @@ def _read_csv_text(text: io.TextIOBase, shown: str) -> Iterator[RawRow]:
         previous_line = reader.line_num
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue
-        bad = next((c for c, v in zip(columns, fields, strict=False) if _SURROGATE.search(v)), None)
-        if bad is not None or any(_SURROGATE.search(v) for v in fields[len(columns):]):
+        if _SURROGATE.search("".join(fields)):
+            bad = next((c for c, v in zip(columns, fields, strict=False) if _SURROGATE.search(v)),
+                       None)
             raw = next(v for v in fields if _SURROGATE.search(v))
             yield RawRow(number=number, values=None, line=start_line, problem=Problem(
                 code="encoding", file=shown, row=number, line=start_line, column=bad,

@@ -1,0 +1,126 @@
+"""Set-based crediting: the rules of crediting.credit_deals as one query over deals and splits.
+
+Won deals only, the credit date on the plan's basis, inside the window; the rate in force on
+that day; pro rata delivery; split rows dividing the deal (they must sum to 100%), overlay
+roles in full beside them; managers credited once per deal through the chain as of the credit
+date. Deals that cannot be credited become problems, exactly as in the reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+
+from attain.core.money import ONE
+from attain.core.periods import Period
+from attain.core.plan import Plan
+from attain.core.problems import Problem
+from attain.crediting.credit import SHARED_ROLES
+from attain.engine.vectorized.numeric import Exact
+
+RULE_ORDER = {"owner": 0, "split": 0, "overlay": 1, "rollup": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Credited:
+    """The credits table and the queries that list the deals crediting had to skip."""
+
+    credits: Any
+    missing_date: Any
+    missing_rate: Any
+    bad_splits: Any
+
+
+def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credited:
+    """Credits with: participant_id, deal_id, credit_date, amount, share, rule, seq, via and the
+    deal's own columns (deal_amount, currency, fx_rate, delivered, custom fields)."""
+    rules = plan.crediting
+    basis = rules.date_basis.value + "_on"
+    deals = sources.deals
+    won = deals.filter(deals.status == "won").mutate(credit_date=deals[basis])
+    missing_date = won.filter(won.credit_date.isnull()).select("deal_id")
+    dated = won.filter(won.credit_date.notnull() & (won.credit_date >= period.start) & (won.credit_date < period.end))
+    fx = sources.fx
+    local = dated.filter(dated.currency == plan.currency).mutate(fx_rate=ops.lit(ONE).cast(ops.work))
+    foreign = dated.filter(dated.currency != plan.currency)
+    converted = foreign.join(
+        fx, [foreign.currency == fx.currency, foreign.credit_date >= fx.valid_from, foreign.credit_date < fx.valid_to],
+        how="left",
+    ).mutate(fx_rate=lambda t: t.rate.cast(ops.work)).drop("currency_right", "valid_from", "valid_to", "rate")
+    missing_rate = converted.filter(converted.fx_rate.isnull()).select("deal_id", "currency", "credit_date")
+    priced = local.union(converted.filter(converted.fx_rate.notnull()).select(local.columns))
+    delivered = priced.delivered.cast(ops.work) if rules.pro_rata_delivery else ops.lit(ONE).cast(ops.work)
+    priced = priced.mutate(delivered=delivered)
+    priced = priced.mutate(credited=ops.mul(ops.mul(priced.amount.cast(ops.work), priced.delivered), priced.fx_rate))
+
+    splits = sources.splits
+    overlay_roles = list(rules.overlay_roles)
+    shared_roles = [r for r in SHARED_ROLES if r not in overlay_roles]
+    in_window = priced.select("deal_id", "owner_id")
+    deal_splits = splits.join(in_window, "deal_id")
+    shared = deal_splits.filter(deal_splits.role.isin(shared_roles)) if shared_roles else deal_splits.filter(False)
+    totals = shared.group_by("deal_id").aggregate(total=shared.share.sum().cast(ops.work))
+    bad_splits = totals.filter(totals.total != ops.lit(ONE))
+    good = priced.anti_join(bad_splits, "deal_id")
+
+    merged = shared.anti_join(bad_splits, "deal_id").group_by(["deal_id", "participant_id", "owner_id"]).aggregate(
+        share=lambda t: t.share.sum().cast(ops.work))
+    merged = merged.mutate(rule=(merged.participant_id == merged.owner_id).ifelse("owner", "split"), seq=0)
+    owners = good.anti_join(totals, "deal_id").select(
+        "deal_id", participant_id=good.owner_id, share=ops.lit(ONE).cast(ops.work), rule=ibis.literal("owner"),
+        seq=ibis.literal(0))
+    direct = merged.select("deal_id", "participant_id", "share", "rule", "seq").union(owners)
+    if overlay_roles:
+        overlays = deal_splits.filter(deal_splits.role.isin(overlay_roles)).anti_join(bad_splits, "deal_id")
+        overlays = overlays.anti_join(direct, ["deal_id", "participant_id"]).select(
+            "deal_id", "participant_id", share=ops.lit(ONE).cast(ops.work), rule=ibis.literal("overlay"),
+            seq=ibis.literal(1))
+        direct = direct.union(overlays, distinct=False)
+    direct = direct.mutate(via=ibis.null("string"))
+    shares = direct
+    if rules.rollup and sources.chain is not None:
+        shares = shares.union(_rollups(direct, good, sources.chain, ops), distinct=False)
+    deal_columns = [c for c in good.columns if c not in ("owner_id", "status", "amount", "credited")]
+    credits = shares.join(good, "deal_id").select(
+        *deal_columns, "participant_id", "share", "rule", "seq", "via",
+        amount=lambda t: ops.mul(t.credited, t.share), deal_amount=lambda t: t.amount,
+    )
+    return Credited(credits=credits, missing_date=missing_date, missing_rate=missing_rate, bad_splits=bad_splits)
+
+
+def _rollups(direct: Any, good: Any, chain: Any, ops: Exact) -> Any:
+    # A manager is credited once per deal with the shares of everyone below them (at most the
+    # whole deal), and not at all if they already hold direct credit on it.
+    dated = direct.join(good.select("deal_id", "credit_date"), "deal_id")
+    above = dated.join(chain, [dated.participant_id == chain.participant_id, dated.credit_date >= chain.valid_from,
+                               dated.credit_date < chain.valid_to])
+    above = above.select("deal_id", "share", "seq", below=above.participant_id, participant_id=above.manager_id)
+    above = above.anti_join(direct, ["deal_id", "participant_id"])
+    order = (above.seq.cast("string") + ":" + above.below)
+    grouped = above.mutate(_order=order).group_by(["deal_id", "participant_id"]).aggregate(
+        total=lambda t: t.share.sum().cast(ops.work),
+        via=lambda t: t.below.group_concat(",", order_by=t._order),
+    )
+    one = ops.lit(ONE).cast(ops.work)
+    return grouped.select("deal_id", "participant_id", share=(grouped.total > one).ifelse(one, grouped.total),
+                          rule=ibis.literal("rollup"), seq=ibis.literal(2), via=grouped.via)
+
+
+def credit_problems(credited: Credited, plan: Plan, con: Any) -> list[Problem]:
+    """The problems crediting met, in the reference's order (deal id) and wording."""
+    basis = plan.crediting.date_basis.value
+    found: list[tuple[str, Problem]] = []
+    for deal_id in con.to_pyarrow(credited.missing_date).column(0).to_pylist():
+        found.append((deal_id, Problem(code="credit_date_missing", subject=f"deal {deal_id}",
+                                       message=f"won deal has no {basis} date, the plan's credit date basis")))
+    for row in con.to_pyarrow(credited.missing_rate).to_pylist():
+        found.append((row["deal_id"], Problem(
+            code="fx_rate_missing", subject=f"deal {row['deal_id']}",
+            message=f"no {row['currency']}->{plan.currency} rate on or before {row['credit_date']}")))
+    for row in con.to_pyarrow(credited.bad_splits).to_pylist():
+        total = row["total"].normalize()
+        found.append((row["deal_id"], Problem(code="split_sum", subject=f"deal {row['deal_id']}",
+                                              message=f"splits sum to {total * 100:f}%, not 100%", value=str(total))))
+    return [p for _, p in sorted(found, key=lambda item: item[0])]

@@ -1,0 +1,296 @@
+"""Exact decimal arithmetic over Ibis columns: fractions, rounding by mode, largest remainder.
+
+Money never becomes a float here. Every number is a `Frac`: a DECIMAL numerator over an
+optional positive DECIMAL denominator (None means 1), so an attainment (value / quota) or a
+rate derived as target incentive / quota is exact until the line is rounded. Products are
+cast back to the working type after each step so decimal scales never overflow; the working
+type keeps 16 places (12 on Spark), which is exact for money, shares and rates as recorded.
+
+Rounding an exact fraction to the currency's minor unit needs a floor division: a double
+gives a candidate within one unit and exact decimal products correct it, so the result is
+the same as Python's Decimal quantize for every rounding mode, on every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+
+from attain.core.money import RoundingMode
+from attain.core.plan import Basis, Rate
+from attain.engine.columns import ColumnFigures
+
+Expr = Any  # an Ibis value expression
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """How one backend's DECIMAL behaves: the working type and how products keep their scale."""
+
+    name: str
+    work: dt.Decimal
+    # The largest scale a product may carry before it is cast back (None: unlimited, NUMERIC).
+    product_scale: int | None
+    # Spark widens precision on every operation; operands are narrowed to these before a product.
+    operand_precision: int | None = None
+
+
+DUCKDB = Profile("duckdb", dt.Decimal(38, 16), product_scale=22)
+POSTGRES = Profile("postgres", dt.Decimal(38, 16), product_scale=None)
+SPARK = Profile("pyspark", dt.Decimal(38, 12), product_scale=24, operand_precision=19)
+PROFILES = {p.name: p for p in (DUCKDB, POSTGRES, SPARK)}
+
+
+def decimal_type(value: Decimal) -> dt.Decimal:
+    """The narrowest DECIMAL type holding `value` exactly."""
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    scale = max(0, -exponent)
+    integer_digits = max(1, len(digits) + exponent) if exponent < 0 else len(digits) + exponent
+    return dt.Decimal(max(1, integer_digits + scale, scale + 1), scale)
+
+
+@dataclass(frozen=True, slots=True)
+class Frac:
+    """An exact number column: `num / den` with den > 0 (den None: 1). Null num: no value."""
+
+    num: Expr
+    den: Expr | None = None
+
+
+class Exact:
+    """The column algebra of engine.columns over Ibis, exact, for one backend profile."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.work = profile.work
+
+    # -- building blocks -------------------------------------------------------------------
+
+    def lit(self, value: Decimal) -> Expr:
+        return ibis.literal(value, type=decimal_type(value))
+
+    def cast(self, expr: Expr) -> Expr:
+        return expr.cast(self.work)
+
+    def _scale(self, expr: Expr) -> int:
+        kind = expr.type()
+        return kind.scale if isinstance(kind, dt.Decimal) and kind.scale is not None else 0
+
+    def _is_literal(self, expr: Expr) -> bool:
+        return isinstance(expr.op(), ibis.expr.operations.Literal)
+
+    def mul(self, left: Expr, right: Expr) -> Expr:
+        """An exact product cast back to the working type (operands narrowed so it cannot overflow)."""
+        profile = self.profile
+        if profile.product_scale is not None:
+            left_literal, right_literal = self._is_literal(left), self._is_literal(right)
+            ls, rs = self._scale(left), self._scale(right)
+            budget = profile.product_scale
+            if left_literal and not right_literal:
+                right = self._narrow(right, min(rs, budget - ls))
+            elif right_literal and not left_literal:
+                left = self._narrow(left, min(ls, budget - rs))
+            elif not (left_literal or right_literal):
+                half = budget // 2
+                left, right = self._narrow(left, min(ls, half)), self._narrow(right, min(rs, half))
+        left, right = self._comparable(left, right)
+        return (left * right).cast(self.work)
+
+    def _comparable(self, left: Expr, right: Expr) -> tuple[Expr, Expr]:
+        # Ibis types a product by the operand type that dominates in both precision and scale;
+        # when neither does, the wider operand takes the larger scale (still an exact cast).
+        lt, rt = left.type(), right.type()
+        if not (isinstance(lt, dt.Decimal) and isinstance(rt, dt.Decimal)):
+            return left, right
+        lp, ls, rp, rs = lt.precision or 38, lt.scale or 0, rt.precision or 38, rt.scale or 0
+        if (lp >= rp and ls >= rs) or (rp >= lp and rs >= ls):
+            return left, right
+        if lp >= rp:
+            return left.cast(dt.Decimal(lp, rs)), right
+        return left, right.cast(dt.Decimal(rp, ls))
+
+    def _narrow(self, expr: Expr, scale: int) -> Expr:
+        scale = max(scale, 0)
+        precision = self.profile.operand_precision or 38
+        return expr.cast(dt.Decimal(precision, min(scale, precision - 1)))
+
+    def frac(self, value: Decimal | Expr) -> Frac:
+        return Frac(self.lit(value) if isinstance(value, Decimal) else value)
+
+    # -- the engine.columns protocol --------------------------------------------------------
+
+    def const(self, value: Decimal) -> Frac:
+        return Frac(self.lit(value))
+
+    def zero(self) -> Frac:
+        return Frac(self.lit(Decimal(0)))
+
+    def null(self) -> Frac:
+        return Frac(ibis.null(self.work))
+
+    def _scaled(self, a: Frac, b: Frac) -> tuple[Expr, Expr, Expr | None]:
+        """Numerators over a common denominator (the same denominator is not squared)."""
+        if a.den is None and b.den is None:
+            return a.num, b.num, None
+        if a.den is not None and b.den is not None and a.den.equals(b.den):
+            return a.num, b.num, a.den
+        if b.den is None:
+            return a.num, self.mul(b.num, a.den), a.den
+        if a.den is None:
+            return self.mul(a.num, b.den), b.num, b.den
+        return self.mul(a.num, b.den), self.mul(b.num, a.den), self.mul(a.den, b.den)
+
+    def add(self, left: Frac, right: Frac) -> Frac:
+        a, b, den = self._scaled(left, right)
+        return Frac((a + b).cast(self.work), den)
+
+    def sub(self, left: Frac, right: Frac) -> Frac:
+        a, b, den = self._scaled(left, right)
+        return Frac((a - b).cast(self.work), den)
+
+    def times(self, left: Frac, right: Frac) -> Frac:
+        den = left.den if right.den is None else right.den if left.den is None else self.mul(left.den, right.den)
+        return Frac(self.mul(left.num, right.num), den)
+
+    def divide(self, left: Frac, right: Frac) -> Frac:
+        """left / right; null where right is zero (the expression language's "no value")."""
+        sign = right.num.sign().cast(dt.Decimal(1, 0))
+        num = self.mul(left.num, sign) if right.den is None else self.mul(self.mul(left.num, right.den), sign)
+        magnitude = right.num.abs().cast(self.work)
+        den = magnitude if left.den is None else self.mul(left.den, magnitude)
+        safe = (right.num == 0).ifelse(ibis.null(self.work), num)
+        return Frac(safe, den)
+
+    def negate(self, value: Frac) -> Frac:
+        return Frac((-value.num).cast(self.work), value.den)
+
+    def absolute(self, value: Frac) -> Frac:
+        return Frac(value.num.abs().cast(self.work), value.den)
+
+    def compare(self, op: str, left: Frac, right: Frac) -> Expr:
+        a, b, _ = self._scaled(left, right)
+        return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+    def gt(self, left: Frac, right: Frac) -> Expr:
+        return self.compare(">", left, right)
+
+    def ge(self, left: Frac, right: Frac) -> Expr:
+        return self.compare(">=", left, right)
+
+    def lt(self, left: Frac, right: Frac) -> Expr:
+        return self.compare("<", left, right)
+
+    def le(self, left: Frac, right: Frac) -> Expr:
+        return self.compare("<=", left, right)
+
+    def eq(self, left: Frac, right: Frac) -> Expr:
+        return self.compare("==", left, right)
+
+    def both(self, left: Expr, right: Expr) -> Expr:
+        return left & right
+
+    def either(self, left: Expr, right: Expr) -> Expr:
+        return left | right
+
+    def where(self, condition: Expr, then: Frac, otherwise: Frac) -> Frac:
+        # Both branches over one denominator, so a column's denominator never varies by row
+        # (deal attribution weighs numerators of one line against each other).
+        a, b, den = self._scaled(then, otherwise)
+        return Frac(condition.ifelse(a, b).cast(self.work), den)
+
+    def minimum(self, left: Frac, right: Frac) -> Frac:
+        return self.where(self.le(left, right), left, right)
+
+    def maximum(self, left: Frac, right: Frac) -> Frac:
+        return self.where(self.ge(left, right), left, right)
+
+    def position(self, figures: ColumnFigures, basis: Basis) -> Frac:
+        if basis is Basis.AMOUNT:
+            return figures.value  # type: ignore[no-any-return]
+        return self.divide(figures.value, figures.quota)
+
+    def to_value(self, figures: ColumnFigures, bound: Decimal, basis: Basis) -> Frac:
+        if basis is Basis.AMOUNT:
+            return self.const(bound)
+        return self.times(self.const(bound), figures.quota)
+
+    def times_rate(self, base: Frac, rate: Rate, figures: ColumnFigures) -> Frac:
+        if rate.fixed is not None:
+            return self.times(base, self.const(rate.fixed * rate.multiplier))
+        if figures.target_incentive is None:
+            raise ValueError("a derived rate needs a target incentive and a quota")
+        scaled = self.times(base, self.const(figures.target_incentive * rate.multiplier))
+        return self.divide(scaled, figures.quota)
+
+    # -- rounding and allocation ------------------------------------------------------------
+
+    def floor_div(self, num: Expr, den: Expr) -> Expr:
+        """floor(num / den) for den > 0, exactly, as DECIMAL(38, 0)."""
+        whole = dt.Decimal(38, 0)
+        guess = (num.cast("float64") / den.cast("float64")).floor().cast(whole)
+        low = self.mul(guess, den) > num
+        high = self.mul((guess + 1).cast(whole), den) <= num
+        return low.ifelse(guess - 1, high.ifelse(guess + 1, guess)).cast(whole)
+
+    def round(self, value: Frac, quantum: Decimal, mode: RoundingMode) -> Expr:
+        """`value` rounded to a multiple of `quantum` exactly as Decimal.quantize does."""
+        places = max(0, -quantum.as_tuple().exponent)  # type: ignore[operator]
+        result_type = dt.Decimal(38, places)
+        step = self.lit(quantum) if value.den is None else self.mul(self.lit(quantum), value.den)
+        magnitude = value.num.abs().cast(self.work)
+        positive = value.num >= 0
+        units = self.floor_div(magnitude, step)
+        rest = (magnitude - self.mul(units, step)).cast(self.work)
+        twice = (rest + rest).cast(self.work)
+        up_half = twice > step
+        tie = twice == step
+        inexact = rest > 0
+        odd = (units % 2) == 1
+        bump = {
+            RoundingMode.HALF_UP: up_half | tie,
+            RoundingMode.HALF_DOWN: up_half,
+            RoundingMode.HALF_EVEN: up_half | (tie & odd),
+            RoundingMode.UP: inexact,
+            RoundingMode.DOWN: ibis.literal(False),
+            RoundingMode.CEILING: positive & inexact,
+            RoundingMode.FLOOR: ~positive & inexact,
+        }[mode]
+        count = bump.ifelse(units + 1, units)
+        signed = positive.ifelse(count, -count)
+        return self.mul(signed.cast(dt.Decimal(38, 0)), self.lit(quantum)).cast(result_type)
+
+
+def allocate_columns(
+    table: Expr, ops: Exact, *, group: Sequence[str], order: Sequence[str], total: str, weight: str,
+    quantum: Decimal, out: str,
+) -> Expr:
+    """money.allocate over groups of rows: split each group's `total` by `weight`, exactly.
+
+    Largest remainder: floors first, then the leftover quanta to the largest fractional parts,
+    ties to the earlier row in `order`. Groups whose weights sum to zero get null (the caller
+    decides what that means, as `attribute` does).
+    """
+    whole = dt.Decimal(38, 0)
+    window = ibis.window(group_by=list(group))
+    weight_sum = table[weight].sum().over(window).cast(ops.work)
+    t = table.mutate(_wsum=weight_sum)
+    sign = t._wsum.sign().cast(dt.Decimal(1, 0))
+    units = ops.floor_div(t[total].cast(ops.work), ops.lit(quantum))
+    scaled = ops.mul(ops.mul(units, t[weight].cast(ops.work)), sign)
+    divisor = t._wsum.abs().cast(ops.work)
+    t = t.mutate(_units=units, _scaled=scaled, _divisor=divisor)
+    t = t.mutate(_floor=(t._divisor == 0).ifelse(ibis.null(whole), ops.floor_div(t._scaled, t._divisor)))
+    t = t.mutate(_rest=(t._scaled - ops.mul(t._floor, t._divisor)).cast(ops.work))
+    t = t.mutate(_leftover=(t._units - t._floor.sum().over(window)).cast(whole))
+    ranked = ibis.window(group_by=list(group), order_by=[ibis.desc(t._rest), *(t[c] for c in order)])
+    t = t.mutate(_rank=ibis.row_number().over(ranked))
+    share = (t._rank < t._leftover).ifelse(t._floor + 1, t._floor)
+    places = max(0, -quantum.as_tuple().exponent)  # type: ignore[operator]
+    t = t.mutate(**{out: ops.mul(share.cast(whole), ops.lit(quantum)).cast(dt.Decimal(38, places))})
+    return t.drop("_wsum", "_units", "_scaled", "_divisor", "_floor", "_rest", "_leftover", "_rank")

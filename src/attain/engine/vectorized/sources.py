@@ -1,0 +1,199 @@
+"""The tables a vectorized calculation reads, from a DataSet or from Parquet files.
+
+Transactions (deals and splits) stay set-shaped: Arrow tables from a DataSet, or Parquet files
+read by the backend itself, never Python rows at scale. The small reference tables that need
+the reference's own rules (currency rates in force on a day, the management chain as of a
+day, periods on the fiscal calendar) are derived once in Python, where those rules live.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from attain.core.dataset import DataSet
+from attain.core.errors import UnsupportedError
+from attain.core.periods import CALENDAR, FiscalCalendar, Period, parse_period
+from attain.core.records import CurrencyRate, OrgTerm
+from attain.crediting.fx import RateTable
+from attain.crediting.org import Org
+
+EARLIEST = date(1, 1, 1)
+LATEST = date(9999, 12, 31)
+FIELD_PREFIX = "f_"
+MAX_SCALE = 16
+
+
+@dataclass(slots=True, kw_only=True)
+class Sources:
+    """Ibis tables for one calculation, plus what the plan compiler needs to know about them."""
+
+    deals: Any
+    splits: Any
+    participants: Any
+    quotas: Any
+    observations: Any
+    fx: Any
+    chain: Any | None
+    field_names: frozenset[str] = frozenset()
+    data: DataSet | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def decimal_column(values: Sequence[Decimal | None], name: str) -> pa.Array:
+    """An exact decimal Arrow column, as narrow a scale as the values need."""
+    scale = 0
+    for value in values:
+        if value is not None:
+            exponent = value.as_tuple().exponent
+            assert isinstance(exponent, int)
+            scale = max(scale, -exponent)
+    if scale > MAX_SCALE:
+        raise UnsupportedError(f"{name} has {scale} decimal places; the vectorized executor carries {MAX_SCALE}")
+    return pa.array(values, type=pa.decimal128(38, scale))
+
+
+def period_table(labels: Iterable[str], calendar: FiscalCalendar) -> dict[str, Period]:
+    return {label: parse_period(label, calendar) for label in set(labels)}
+
+
+def fx_rows(rates: Sequence[CurrencyRate], currencies: Iterable[str], currency: str) -> list[dict[str, Any]]:
+    """The rate in force from each change date on, per deal currency, by the reference's RateTable.
+
+    The table is tiny (one row per rate change), so the rule "direct rate, else the inverse of
+    the reverse pair" is applied here, once, by the same code the reference uses.
+    """
+    table = RateTable(rates)
+    rows: list[dict[str, Any]] = []
+    for code in sorted(set(currencies) - {currency}):
+        days = sorted({r.on for r in rates if {r.from_currency, r.to_currency} == {code, currency}})
+        for index, day in enumerate(days):
+            rate = table.rate(code, currency, day)
+            if rate is None:
+                continue
+            until = days[index + 1] if index + 1 < len(days) else LATEST
+            rows.append({"currency": code, "valid_from": day, "valid_to": until, "rate": rate})
+    return rows
+
+
+def chain_rows(terms: Sequence[OrgTerm]) -> list[dict[str, Any]]:
+    """Every (participant, manager above) pair with the dates it holds, nearest manager first."""
+    org = Org(terms)
+    cuts = sorted({d for t in terms for d in (t.effective_from, t.effective_to) if d is not None})
+    bounds = [EARLIEST, *cuts, LATEST]
+    people = sorted({t.participant_id for t in terms})
+    rows = []
+    for start, end in itertools.pairwise(bounds):
+        if start >= end:
+            continue
+        for pid in people:
+            for depth, manager in enumerate(org.chain_above(pid, start)):
+                rows.append({"participant_id": pid, "manager_id": manager, "depth": depth,
+                             "valid_from": start, "valid_to": end})
+    return rows
+
+
+def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> Any:
+    columns = {}
+    for name in schema.names:
+        kind = schema.field(name).type
+        values = [row[name] for row in rows]
+        if pa.types.is_decimal(kind):
+            columns[name] = decimal_column(values, name)
+        else:
+            columns[name] = pa.array(values, type=kind)
+    return ibis.memtable(pa.table(columns))
+
+
+PARTICIPANTS = pa.schema([("participant_id", pa.string()), ("name", pa.string()), ("role", pa.string()),
+                          ("team", pa.string()), ("start_date", pa.date32()), ("end_date", pa.date32())])
+SPLITS = pa.schema([("deal_id", pa.string()), ("participant_id", pa.string()), ("share", pa.decimal128(38, 0)),
+                    ("role", pa.string())])
+PERIODIC = [("participant_id", pa.string()), ("metric", pa.string()), ("period", pa.string()),
+            ("start", pa.date32()), ("end", pa.date32()), ("months", pa.int64())]
+QUOTAS = pa.schema([*PERIODIC, ("amount", pa.decimal128(38, 0))])
+OBSERVATIONS = pa.schema([*PERIODIC, ("value", pa.decimal128(38, 0))])
+FX = pa.schema([("currency", pa.string()), ("valid_from", pa.date32()), ("valid_to", pa.date32()),
+                ("rate", pa.decimal128(38, 0))])
+CHAIN = pa.schema([("participant_id", pa.string()), ("manager_id", pa.string()), ("depth", pa.int64()),
+                   ("valid_from", pa.date32()), ("valid_to", pa.date32())])
+DATES = ("booked_on", "signed_on", "invoiced_on", "recognized_on")
+
+
+def from_dataset(data: DataSet, period: Period, currency: str, calendar: FiscalCalendar = CALENDAR,
+                 rollup: bool = False) -> Sources:
+    """Tables for a DataSet: deals with their custom fields as text columns, the rest as given."""
+    org = Org(data.terms())
+    people = []
+    for p in data.participants:
+        term = org.term_on(p.id, period.last_day)
+        people.append({"participant_id": p.id, "name": p.name, "role": term.role if term else p.role,
+                       "team": term.team if term else p.team, "start_date": p.start_date, "end_date": p.end_date})
+    field_names = sorted({k for d in data.deals for k, _ in d.fields})
+    deal_columns: dict[str, pa.Array] = {
+        "deal_id": pa.array([d.id for d in data.deals], pa.string()),
+        "owner_id": pa.array([d.owner_id for d in data.deals], pa.string()),
+        "amount": decimal_column([d.amount for d in data.deals], "deal amount"),
+        "currency": pa.array([d.currency for d in data.deals], pa.string()),
+        "status": pa.array([d.status.value for d in data.deals], pa.string()),
+        "delivered": decimal_column([d.delivered for d in data.deals], "delivered share"),
+    }
+    for name in DATES:
+        deal_columns[name] = pa.array([getattr(d, name) for d in data.deals], pa.date32())
+    for name in field_names:
+        deal_columns[FIELD_PREFIX + name] = pa.array([d.field_map().get(name) for d in data.deals], pa.string())
+    labels = period_table([q.period for q in data.quotas] + [o.period for o in data.observations], calendar)
+    quota_rows = [_periodic(q.participant_id, q.metric, labels[q.period]) | {"amount": q.amount} for q in data.quotas]
+    observation_rows = [_periodic(o.participant_id, o.metric, labels[o.period]) | {"value": o.value}
+                        for o in data.observations]
+    split_rows = [{"deal_id": s.deal_id, "participant_id": s.participant_id, "share": s.share, "role": s.role}
+                  for s in data.splits]
+    return Sources(
+        deals=ibis.memtable(pa.table(deal_columns)),
+        splits=_table(split_rows, SPLITS),
+        participants=_table(people, PARTICIPANTS),
+        quotas=_table(quota_rows, QUOTAS),
+        observations=_table(observation_rows, OBSERVATIONS),
+        fx=_table(fx_rows(data.rates, {d.currency for d in data.deals}, currency), FX),
+        chain=_table(chain_rows(data.terms()), CHAIN) if rollup else None,
+        field_names=frozenset(field_names),
+        data=data,
+    )
+
+
+def _periodic(pid: str, metric: str, period: Period) -> dict[str, Any]:
+    return {"participant_id": pid, "metric": metric, "period": period.label, "start": period.start,
+            "end": period.end, "months": period.kind.months}
+
+
+def from_parquet(con: Any, folder: Path, calendar: FiscalCalendar = CALENDAR) -> Sources:
+    """Tables read by the backend from `deals.parquet`, `splits.parquet`, `participants.parquet`
+    and `quotas.parquet` (participant_id, metric, period, amount) in `folder`.
+
+    Deals carry the standard columns (deal_id, owner_id, amount, currency, status, the four
+    dates, delivered); any other column is a custom field.
+    """
+    deals = con.read_parquet(str(folder / "deals.parquet"))
+    splits = con.read_parquet(str(folder / "splits.parquet"))
+    participants = con.read_parquet(str(folder / "participants.parquet"))
+    quota_file = con.read_parquet(str(folder / "quotas.parquet"))
+    labels = period_table(quota_file.period.as_table().distinct().to_pyarrow().column(0).to_pylist(), calendar)
+    meta = ibis.memtable(pa.table({
+        "period": list(labels), "start": [p.start for p in labels.values()],
+        "end": [p.end for p in labels.values()], "months": [p.kind.months for p in labels.values()],
+    }))
+    quotas = quota_file.join(meta, "period")
+    empty_obs = _table([], OBSERVATIONS)
+    standard = {"deal_id", "owner_id", "amount", "currency", "status", "delivered", *DATES}
+    fields = frozenset(c for c in deals.columns if c not in standard)
+    deals = deals.rename({FIELD_PREFIX + c: c for c in fields}) if fields else deals
+    return Sources(deals=deals, splits=splits, participants=participants, quotas=quotas,
+                   observations=empty_obs, fx=_table([], FX), chain=None, field_names=fields)

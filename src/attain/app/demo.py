@@ -40,6 +40,8 @@ class DemoOutcome:
     statements: tuple[Path, ...]
     plan_docs: tuple[Path, ...]
     example_participant: str
+    store_url: str = ""
+    run_note: str = ""
 
     @property
     def total_cost(self) -> Decimal:
@@ -85,8 +87,41 @@ def run_demo(root: Path, seed: int = 2026, fresh: bool = True) -> DemoOutcome:
     docs = _write_plan_docs(root, plans)
     summaries = tuple(summarise(p, r) for p, r in zip(plans, results, strict=True))
     example = next((s.just_short[0][0] for s in summaries if s.just_short), "ae-03")
+    store_url, run_note = _load_store(root, files)
     return DemoOutcome(files=files, period=DEMO_PERIOD, plans=summaries, statements=statements, plan_docs=docs,
-                       example_participant=example)
+                       example_participant=example, store_url=store_url, run_note=run_note)
+
+
+def _load_store(root: Path, files: DemoFiles) -> tuple[str, str]:
+    """Make the demo folder a workspace (SQLite file, or ATTAIN_DATABASE_URL), import its data and
+    post the quarter to the ledger; importing and running again changes nothing."""
+    from attain.app.imports import import_file
+    from attain.app.runs import run_period
+    from attain.app.workspace import init_workspace, open_workspace
+
+    ws = open_workspace(root) if (root / "attain.toml").exists() else init_workspace(root, name="attain-demo")
+    try:
+        for kind in ("participants", "quotas", "deals", "splits", "metrics", "rates"):
+            import_file(ws, kind, files.data / f"{kind}.csv", source="demo")
+        report = run_period(ws, DEMO_PERIOD, user="demo")
+        url = ws.settings.database_url
+    finally:
+        ws.close()
+    if report.entries:
+        note = f"run {report.run_id} posted {len(report.entries)} ledger entries"
+    else:
+        note = f"run {report.run_id} posted nothing new: the inputs were already posted"
+    return _redact(url), note
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password, for printing."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}@{host}"
+    return url
 
 
 def _write_statements(root: Path, plans: list[LoadedPlan], results: list[CalcResult]) -> tuple[Path, ...]:

@@ -65,6 +65,8 @@ def _print_summary(outcome: DemoOutcome, seconds: float) -> None:
         console.print(f"  statements      {rel}/statements/ ({len(outcome.statements)} HTML statements)")
     if outcome.plan_docs:
         console.print(f"  plan documents  {rel}/plan-docs/  (one page per plan, with the step graph)")
+    if outcome.store_url:
+        console.print(f"  system of record {outcome.store_url} ({outcome.run_note})", highlight=False)
     console.print()
     console.print("[bold]Try next[/]:")
     tries = [
@@ -76,6 +78,9 @@ def _print_summary(outcome: DemoOutcome, seconds: float) -> None:
          "--format json", "every line with its reasons, as JSON"),
         (f"attain plan test {plans_glob}", "run the worked examples each plan carries"),
         (f"attain plan check {plans_glob}", "validate plans: tiers, metrics, curve shape"),
+        (f"cd {rel} && attain statement --participant {who} --period {outcome.period}",
+         "the same payee's statement, from the ledger"),
+        (f"cd {rel} && attain run --period {outcome.period}", "run again: unchanged inputs post nothing"),
     ]
     for command, why in tries:
         console.print(f"  [cyan]{command}[/]\n      {why}", highlight=False, soft_wrap=True)

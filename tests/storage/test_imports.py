@@ -195,3 +195,19 @@ def test_column_mapping_loads_a_crm_export(workspace: Workspace, tmp_path: Path)
     assert (deal.id, deal.amount, deal.currency, deal.status.value) == (
         "O-1", Decimal("1250.00"), "USD", "won")
     ws.close()
+
+
+def test_large_file_path_scans_instead_of_looking_up_and_counts_the_same(
+        workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from attain.storage import versions
+
+    monkeypatch.setattr(versions, "SCAN_THRESHOLD", 0)
+    folder = tmp_path / "data"
+    import_all(workspace, folder)
+    changed = DEALS.replace("D3,R2,500.5,USD,2026-09-01,open", "D3,R2,500.5,USD,2026-09-01,won")
+    report = import_file(workspace, "deals", write(folder, "deals", changed))
+    assert (report.new, report.changed, report.unchanged) == (0, 1, 2)
+    again = import_file(workspace, "deals", folder / "deals.csv")
+    assert (again.new, again.changed, again.unchanged, again.written) == (0, 0, 3, False)
+    with pytest.raises(DataError):
+        import_file(workspace, "deals", folder / "deals.csv", source="billing")

@@ -120,7 +120,7 @@ def import_file(
             import_id = begin_import(conn, kind=kind, source=source, file_name=path.name,
                                      file_sha256=file_sha256(path), started_at=started_at)
             counts = append_versions(conn, VERSIONED[kind], source, import_id,
-                                     (codec.row(r) for r in records), on_chunk=bar.advance)
+                                     [codec.row(r) for r in records], on_chunk=bar.advance)
             if counts.written == 0:
                 # Nothing new: leave no trace, so importing the same file twice changes nothing.
                 transaction.rollback()

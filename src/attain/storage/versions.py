@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Table, func, insert, select, update
 from attain.storage.schema import imports
 
 CHUNK = 5000
+SCAN_THRESHOLD = 20_000
 _LOOKUP = 900  # keys per IN (...) lookup, below every backend's bound-parameter limit
 
 
@@ -87,6 +88,15 @@ def latest_hashes(conn: Connection, table: Table, source: str,
                   keys: Sequence[str]) -> dict[str, tuple[int, str]]:
     """The latest (version, content hash) of each of `keys` already stored for `source`."""
     found: dict[str, tuple[int, str]] = {}
+    if len(keys) > SCAN_THRESHOLD:
+        # For a large file one pass over the source's rows beats thousands of IN lookups.
+        wanted = set(keys)
+        rows = conn.execute(select(table.c.key, table.c.version, table.c.content_hash)
+                            .where(table.c.source == source))
+        for key, version, digest in rows:
+            if key in wanted and (key not in found or version > found[key][0]):
+                found[key] = (version, digest)
+        return found
     for chunk in _chunks(keys, _LOOKUP):
         rows = conn.execute(
             select(table.c.key, table.c.version, table.c.content_hash)
@@ -109,8 +119,16 @@ def append_versions(conn: Connection, table: Table, source: str, import_id: int,
     """Add a version for each new or changed (key, hash, columns); same content is a no-op."""
     total = Counts()
     empty = not has_rows(conn, table, source)
-    for chunk in _chunks(rows, CHUNK):
-        existing = {} if empty else latest_hashes(conn, table, source, [k for k, _, _ in chunk])
+    items = rows if isinstance(rows, list) else list(rows)
+    prefetched = None
+    if not empty and len(items) > SCAN_THRESHOLD:
+        prefetched = latest_hashes(conn, table, source, [k for k, _, _ in items])
+    for chunk in _chunks(items, CHUNK):
+        if prefetched is not None:
+            existing = prefetched
+        else:
+            existing = {} if empty else latest_hashes(conn, table, source,
+                                                      [k for k, _, _ in chunk])
         fresh: list[dict[str, Any]] = []
         new = changed = unchanged = 0
         for key, digest, columns in chunk:
@@ -209,7 +227,13 @@ def keys_present(conn: Connection, table: Table, keys: Iterable[str],
     """Which of `keys` appear in `column` of `table` (optionally outside one source)."""
     found: set[str] = set()
     target = table.c[column]
-    for chunk in _chunks(sorted(set(keys)), _LOOKUP):
+    wanted = set(keys)
+    if len(wanted) > SCAN_THRESHOLD:
+        query = select(target).distinct()
+        if exclude_source is not None:
+            query = query.where(table.c.source != exclude_source)
+        return {value for (value,) in conn.execute(query) if value in wanted}
+    for chunk in _chunks(sorted(wanted), _LOOKUP):
         query = select(target).distinct().where(target.in_(chunk))
         if exclude_source is not None:
             query = query.where(table.c.source != exclude_source)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import Connection
 
@@ -51,7 +52,7 @@ def check_period(conn: Connection, ws: Workspace, label: str) -> list[Problem]:
     return problems
 
 
-def _money(totals: dict[str, object]) -> str:
+def _money(totals: dict[str, Decimal]) -> str:
     return ", ".join(f"{v} {k}" for k, v in sorted(totals.items())) or "0"
 
 

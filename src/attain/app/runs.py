@@ -86,10 +86,11 @@ def plans_from_record(record: Sequence[Sequence[str]]) -> list[Plan]:
     return plans
 
 
-def ledger_start(posted: Sequence[Entry], ws: Workspace) -> date | None:
-    """The first day of the earliest pay period with entries (what a run recalculates from)."""
-    starts = {ws.period(e.period).start for e in posted}
-    return min(starts) if starts else None
+def ledger_start(conn: Connection, posted: Sequence[Entry], ws: Workspace) -> date | None:
+    """The first day of the earliest pay period that was run or has entries: what a run
+    recalculates from (a period run with nothing to post still belongs to the ledger)."""
+    labels = {e.period for e in posted} | {r.period for r in store.list_runs(conn)}
+    return min(ws.period(label).start for label in labels) if labels else None
 
 
 def totals_of(entries: Sequence[Entry]) -> dict[str, Decimal]:
@@ -135,7 +136,7 @@ def run_period(ws: Workspace, label: str, *, user: str, executor: str = "referen
             raise NotFoundError("no plans: record plan files with `attain import plans plans/`")
         posted = store.load_entries(conn)
         head = store.head_seq(conn)
-        start = ledger_start(posted, ws)
+        start = ledger_start(conn, posted, ws)
         outcome = recalculate(pay_period=period, plans=plans, data=data, posted=posted,
                               calendar=calendar, ledger_start=start)
         totals = totals_of(outcome.entries)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from attain.core.errors import DataError, PlanError
 from attain.core.periods import CALENDAR, FiscalCalendar, parse_period
+from attain.core.problems import Problem
 from attain.engine.reference import calculate
 from attain.engine.results import CalcResult
 from attain.formats.datafolder import load_folder
@@ -15,7 +16,8 @@ from attain.formats.plan_file import LoadedPlan, load_plan
 
 def load_plans(paths: Sequence[Path]) -> list[LoadedPlan]:
     """Load every plan file, reporting the problems of all of them together."""
-    loaded, problems = [], []
+    loaded: list[LoadedPlan] = []
+    problems: list[Problem] = []
     for path in paths:
         try:
             loaded.append(load_plan(path))

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from attain.app.calculation import calculate_folder
 from attain.core.errors import NotFoundError
+from attain.engine.results import CalcResult
 from attain.formats.result_json import results_json
 from attain.formats.result_table import results_csv, results_table
 
@@ -46,7 +47,7 @@ def calc(
         _print_problems(results)
 
 
-def _print_problems(results: list) -> None:
+def _print_problems(results: list[CalcResult]) -> None:
     problems = [p for r in results for p in r.problems]
     if problems:
         err = Console(stderr=True)

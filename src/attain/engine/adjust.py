@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,7 +29,7 @@ class Finished:
 
 
 def condition_env(
-    scope: Scope, component: ComponentBase, participant_id: str, period: Period, extra: dict[str, object]
+    scope: Scope, component: ComponentBase, participant_id: str, period: Period, extra: Mapping[str, object]
 ) -> dict[str, object]:
     """Values for every name the component's gates and reductions read."""
     wanted: set[str] = set()
@@ -86,7 +86,7 @@ def finish(
     gross: Decimal,
     credits: Sequence[Credit],
     weights: Sequence[Decimal] | None,
-    extra_env: dict[str, object],
+    extra_env: Mapping[str, object],
 ) -> Finished:
     """Reductions, then the component's cap and floor, then gates; round once; attribute to deals.
 
@@ -120,7 +120,7 @@ def finish(
             deal_amounts = attribute(rounded, weights, quantum)
     if weights is not None and credits and deal_amounts is None:
         notes.append("no single deal moved this payout; it is not attributed to deals")
-    deals = ()
+    deals: tuple[DealAttribution, ...] = ()
     if deal_amounts is not None:
         deals = tuple(
             DealAttribution(deal_id=c.deal_id, credit_date=c.credit_date, credit=c.amount, amount=a,

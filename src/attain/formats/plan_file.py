@@ -56,7 +56,7 @@ from attain.core.problems import Problem
 from attain.core.records import DateBasis
 from attain.formats import plan_schema as s
 
-_COMPONENT = TypeAdapter(s.AnyComponent)
+_COMPONENT: TypeAdapter[Any] = TypeAdapter(s.AnyComponent)
 
 
 class _DecimalConstructor(RoundTripConstructor):

@@ -81,8 +81,13 @@ def credit_metrics(plan: Plan, names: Iterable[str], credits: Any, subs: Sequenc
         metric = plan.metric(name)
         assert metric is not None and metric.uses_credits
         keep = counted(metric, dated, field_names, ops)
+        if metric.aggregate is Aggregate.COUNT:
+            total = dated.count(where=keep) if metric.filter is not None else dated.count()
+            columns["m_" + name] = total.cast(ops.work)
+            continue
         each = credit_amount(metric, dated, ops).num
-        columns["m_" + name] = keep.ifelse(each, ops.lit(ZERO)).cast(ops.work).sum().cast(ops.work)
+        kept = each if metric.filter is None else keep.ifelse(each, ops.lit(ZERO))
+        columns["m_" + name] = kept.cast(ops.work).sum().cast(ops.work)
     return dated.group_by(["participant_id", "sub"]).aggregate(**columns)
 
 
@@ -96,7 +101,7 @@ def observed_values(observations: Any, names: Sequence[tuple[str, str, Aggregate
         order = [ibis.desc(inside.start), ibis.desc(inside.end), ibis.desc(inside.period), ibis.desc(inside.value)]
         ranked = inside.mutate(_r=ibis.row_number().over(group_by=["participant_id", "sub"], order_by=order))
         inside_agg = ranked.group_by(["participant_id", "sub"]).aggregate(
-            total=ranked.value.cast(ops.work).sum().cast(ops.work), count=ranked.value.count(),
+            total=ranked.value.cast(ops.work).sum().cast(ops.work), obs_count=ranked.value.count(),
             latest=ranked.value.cast(ops.work).max(where=ranked._r == 0))
         cover = both.filter((both.start <= both.sub_start) & (both.end >= both.sub_end))
         corder = [ibis.desc(cover.start), ibis.desc(cover.end), ibis.desc(cover.period), ibis.desc(cover.value)]
@@ -106,12 +111,12 @@ def observed_values(observations: Any, names: Sequence[tuple[str, str, Aggregate
         merged = merged.select(
             participant_id=ibis.coalesce(merged.participant_id, merged.participant_id_right),
             sub=ibis.coalesce(merged.sub, merged.sub_right),
-            total=merged.total, count=merged.count, latest=merged.latest,
+            total=merged.total, obs_count=merged.obs_count, latest=merged.latest,
             cover_value=merged.cover_value.cast(ops.work))
-        has_inside = merged.count.notnull() & (merged.count > 0)
+        has_inside = merged.obs_count.notnull() & (merged.obs_count > 0)
         if how is Aggregate.AVERAGE:
             n = has_inside.ifelse(merged.total, merged.cover_value)
-            d = has_inside.ifelse(merged.count.cast(ops.work), ops.lit(Decimal(1)).cast(ops.work))
+            d = has_inside.ifelse(merged.obs_count.cast(ops.work), ops.lit(Decimal(1)).cast(ops.work))
         elif how is Aggregate.LATEST:
             n, d = has_inside.ifelse(merged.latest, merged.cover_value), ops.lit(Decimal(1)).cast(ops.work)
         else:

@@ -36,6 +36,18 @@ def test_malformed_plan_names_file_line_and_key_and_exits_2(tmp_path):
     assert "colour" in result.stdout + result.stderr
 
 
+def test_one_check_reports_schema_and_semantic_problems_together(tmp_path):
+    plan = tmp_path / "many.yaml"
+    plan.write_text("plan: many\nname: Many\nmetrics:\n  bookings: {sum: amount}\ncomponents:\n"
+                    "  - id: t\n    kind: tiered\n    method: marginal\n    metric: bookngs\n    tiers:\n"
+                    "      - {from: 0%, to: 50%, rate: 2%}\n      - {from: 60%, rate: 5%}\n    colour: red\n"
+                    "  - {id: m, kind: milestone, metric: bookings, threshold: '1,000', amount: 5}\n")
+    out = attain("plan", "check", str(plan)).stdout
+    for expected in ("many.yaml:13", "colour", "many.yaml:14", "1,000", "many.yaml:12", "gap between tiers",
+                     "many.yaml:9", "unknown metric 'bookngs'"):
+        assert expected in out, expected
+
+
 def test_tier_gap_is_a_plan_error_with_its_line(tmp_path):
     plan = tmp_path / "gap.yaml"
     plan.write_text("plan: gap\nname: Gap\nmetrics:\n  bookings: {sum: amount}\ncomponents:\n"

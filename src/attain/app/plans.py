@@ -42,7 +42,8 @@ def check_plan_files(paths: Iterable[Path]) -> tuple[list[LoadedPlan], list[Prob
         try:
             plan = load_plan(path)
         except PlanError as error:
-            problems.extend(error.problems or [Problem(code="plan_error", file=str(path), message=str(error))])
+            found = error.problems or (Problem(code="plan_error", file=str(path), message=str(error)),)
+            problems.extend(sorted(found, key=lambda p: p.line or 0))
             continue
         loaded.append(plan)
         problems.extend(check_curves(plan))

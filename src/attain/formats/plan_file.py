@@ -132,6 +132,7 @@ def parse_plan(text: str, name: str = "<plan>") -> LoadedPlan:
         model = s.PlanModel.model_validate(_plain(document))
     except ValidationError as exc:
         problems.extend(_validation_problems(exc, document, name, ()))
+        problems.extend(_partial_problems(document, name, lines, problems))
         raise PlanError(f"{name}: the plan does not validate", problems) from None
     builder = _Builder(model, document, name, lines)
     plan = builder.build()
@@ -140,6 +141,47 @@ def parse_plan(text: str, name: str = "<plan>") -> LoadedPlan:
         raise PlanError(f"{name}: the plan does not validate", problems)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LoadedPlan(plan=_with(plan, source=text, content_hash=digest), path=name, lines=lines)
+
+
+def _partial_problems(document: CommentedMap, name: str, lines: dict[str, int],
+                      known: list[Problem]) -> list[Problem]:
+    """When the schema fails somewhere, still check what did validate (tiers, metric references),
+    so one pass over a plan shows every problem."""
+    plain = _plain(document)
+    builder = _Builder(None, document, name, lines)
+    metrics: list[MetricDef] = []
+    raw_metrics = plain.get("metrics")
+    for metric_name, spec in (raw_metrics.items() if isinstance(raw_metrics, dict) else ()):
+        try:
+            metrics.append(builder.metric(metric_name, s.MetricModel.model_validate(spec)))
+        except ValidationError:
+            metrics.append(MetricDef(name=metric_name, aggregate=Aggregate.SUM))
+    components: list[ComponentBase] = []
+    raw_components = plain.get("components")
+    for index, raw in enumerate(raw_components if isinstance(raw_components, list) else ()):
+        model = _lenient_component(raw)
+        if model is None:
+            continue
+        component = builder.component(model, f"components[{index}]")
+        if component is not None:
+            components.append(component)
+    builder.check_references(tuple(metrics), tuple(components))
+    seen = {(p.key, p.message) for p in known}
+    return [p for p in builder.problems if (p.key, p.message) not in seen]
+
+
+def _lenient_component(raw: Any) -> Any:
+    """A component validated once more without its unknown top-level keys (already reported)."""
+    try:
+        return _COMPONENT.validate_python(raw)
+    except ValidationError as exc:
+        extras = {e["loc"][-1] for e in exc.errors() if e["type"] == "extra_forbidden" and len(e["loc"]) == 2}
+        if not extras or not isinstance(raw, dict):
+            return None
+    try:
+        return _COMPONENT.validate_python({k: v for k, v in raw.items() if k not in extras})
+    except ValidationError:
+        return None
 
 
 def _with(plan: Plan, **changes: Any) -> Plan:
@@ -229,7 +271,7 @@ def _validation_problems(exc: ValidationError, document: Any, name: str, prefix:
 class _Builder:
     """Turns the validated model into core dataclasses, checking what the schema cannot."""
 
-    def __init__(self, model: s.PlanModel, document: CommentedMap, name: str, lines: dict[str, int]) -> None:
+    def __init__(self, model: s.PlanModel | None, document: CommentedMap, name: str, lines: dict[str, int]) -> None:
         self.model = model
         self.document = document
         self.name = name
@@ -255,6 +297,7 @@ class _Builder:
 
     def build(self) -> Plan:
         m = self.model
+        assert m is not None
         metrics = tuple(self.metric(name, spec) for name, spec in m.metrics.items())
         components = tuple(
             c for i, spec in enumerate(m.components) if (c := self.component(spec, f"components[{i}]")) is not None
@@ -478,7 +521,7 @@ class _Builder:
                             and bucket.weight_metric not in names:
                         self.problem(f"{key}.buckets[{j}].metric", "plan_unknown_metric",
                                      f"unknown metric {bucket.weight_metric!r}")
-        for i, example in enumerate(self.model.examples):
+        for i, example in enumerate(self.model.examples if self.model else ()):
             for comp_id in example.expect:
                 if comp_id not in ids:
                     self.problem(f"examples[{i}].expect.{comp_id}", "plan_unknown_component",

@@ -10,7 +10,9 @@ the store as it was: the transaction never commits.
 from __future__ import annotations
 
 import csv
+import getpass
 import hashlib
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from attain.formats.records import KINDS, KnownIds, ParsedTable, check_reference
 from attain.formats.tables import count_rows, read_table
 from attain.storage.codecs import CODECS, SplitSet
 from attain.storage.schema import VERSIONED, deal_versions, participant_versions
-from attain.storage.versions import Counts, append_versions, begin_import, finish_import, keys_present
+from attain.storage.versions import Counts, append_versions, begin_import, finish_import, keys_present, latest_rows
 
 IMPORT_KINDS = (*KINDS, "plans")
 
@@ -84,6 +86,7 @@ def import_file(
     skip_invalid: bool = False,
     progress: ImportProgress | None = None,
     clock: Callable[[], datetime] = utc_now,
+    actor: str | None = None,
 ) -> ImportReport:
     """Import `path` as `kind` into the workspace's store (see module doc)."""
     if kind == "plans":
@@ -119,13 +122,19 @@ def import_file(
         try:
             import_id = begin_import(conn, kind=kind, source=source, file_name=path.name,
                                      file_sha256=file_sha256(path), started_at=started_at)
-            counts = append_versions(conn, VERSIONED[kind], source, import_id,
-                                     [codec.row(r) for r in records], on_chunk=bar.advance)
+            rows = [codec.row(r) for r in records]
+            audited = AUDITED_KINDS.get(kind)
+            before = latest_rows(conn, VERSIONED[kind], source, [k for k, _, _ in rows]) if audited else {}
+            written: list[tuple[str, dict[str, Any]]] = []
+            counts = append_versions(conn, VERSIONED[kind], source, import_id, rows, on_chunk=bar.advance,
+                                     on_version=(lambda key, cols: written.append((key, cols))) if audited else None)
             if counts.written == 0:
                 # Nothing new: leave no trace, so importing the same file twice changes nothing.
                 transaction.rollback()
                 return _report(kind, path, source, counts, table, reject_file)
             recorded_at = finish_import(conn, import_id, counts, len(table.rejected), clock())
+            if audited:
+                audit_written(conn, audited, source, written, before, recorded_at, actor or default_actor())
             transaction.commit()
         except BaseException:
             if transaction.is_active:
@@ -203,6 +212,41 @@ def _check_sources(conn: Any, kind: str, source: str, table: ParsedTable) -> Par
     return ParsedTable(kind=table.kind, file=table.file, rows=tuple(kept),
                        problems=tuple(problems), rejected=frozenset(rejected),
                        rejected_subjects=table.rejected_subjects)
+
+
+# Changes to these kinds are written to the hash-chained audit log with before and after:
+# quotas decide pay, and participants' terms decide who manages and who is assigned what.
+AUDITED_KINDS = {"quotas": "quota", "participants": "participant"}
+
+
+def default_actor() -> str:
+    """Who is acting when no one is named: $ATTAIN_USER, else the operating-system user."""
+    return os.environ.get("ATTAIN_USER") or getpass.getuser()
+
+
+def audit_written(conn: Any, noun: str, source: str, written: list[tuple[str, dict[str, Any]]],
+                  before: dict[str, dict[str, Any]], at: datetime, actor: str) -> None:
+    """One audit link per written version, with the stored columns before and after (long texts
+    such as a plan's YAML appear as their SHA-256)."""
+    from attain.app.audit import record_change
+
+    skip = {"id", "import_id", "source", "key", "version", "content_hash"}
+
+    def shown(columns: dict[str, Any] | None) -> dict[str, str | None] | None:
+        if columns is None:
+            return None
+        return {k: None if v is None else _audit_text(v) for k, v in sorted(columns.items()) if k not in skip}
+
+    for key, columns in written:
+        record_change(conn, at=at, actor=actor, action=f"{noun}.set", subject=f"{source}/{key}",
+                      before=shown(before.get(key)), after=shown(columns))
+
+
+def _audit_text(value: Any) -> str:
+    text = str(value)
+    if len(text) > 200:
+        return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text
 
 
 def reject_path(path: Path) -> Path:

@@ -50,6 +50,11 @@ class AssignmentRow:
     effective_to: date | None = None
     active: bool = True
 
+    @property
+    def key(self) -> str:
+        """The versioning key: one plan, one target, one start date."""
+        return f"{self.plan_id}|{self.target_kind}|{self.target}|{self.effective_from or ''}"
+
     def in_force_on(self, day: date) -> bool:
         return self.active and (self.effective_from is None or self.effective_from <= day) and (
             self.effective_to is None or day <= self.effective_to)
@@ -69,18 +74,18 @@ def text_hash(text: str) -> str:
 
 def record_plan(conn: Connection, import_id: int, *, plan_id: str, label: str, source_text: str,
                 effective_from: date | None, effective_to: date | None,
-                source: str = "workspace") -> Counts:
+                source: str = "workspace", on_version: Any = None) -> Counts:
     """Record a plan's text as a new version unless the same text is its latest version."""
     columns = {"plan_id": plan_id, "label": label, "source_text": source_text,
                "effective_from": effective_from, "effective_to": effective_to}
     # The key is the plan and its window, so versions for different years live side by side.
     key = f"{plan_id}|{effective_from or ''}"
     digest = text_hash(source_text)[:32]
-    return append_versions(conn, plan_versions, source, import_id, [(key, digest, columns)])
+    return append_versions(conn, plan_versions, source, import_id, [(key, digest, columns)], on_version=on_version)
 
 
 def record_assignments(conn: Connection, import_id: int, rows: Iterable[AssignmentRow],
-                       source: str = "workspace") -> Counts:
+                       source: str = "workspace", on_version: Any = None) -> Counts:
     """Record assignment rows; an existing one with other dates or `active` gets a new version."""
     encoded = []
     for row in rows:
@@ -89,10 +94,10 @@ def record_assignments(conn: Connection, import_id: int, rows: Iterable[Assignme
         columns = {"plan_id": row.plan_id, "target_kind": row.target_kind, "target": row.target,
                    "effective_from": row.effective_from, "effective_to": row.effective_to,
                    "active": 1 if row.active else 0}
-        key = f"{row.plan_id}|{row.target_kind}|{row.target}|{row.effective_from or ''}"
+        key = row.key
         digest = text_hash(repr(sorted((k, str(v)) for k, v in columns.items())))[:32]
         encoded.append((key, digest, columns))
-    return append_versions(conn, plan_assignments, source, import_id, encoded)
+    return append_versions(conn, plan_assignments, source, import_id, encoded, on_version=on_version)
 
 
 def plan_versions_known(conn: Connection, upto_import: int) -> list[PlanVersion]:

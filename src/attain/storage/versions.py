@@ -108,6 +108,18 @@ def latest_hashes(conn: Connection, table: Table, source: str,
     return found
 
 
+def latest_rows(conn: Connection, table: Table, source: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The latest stored columns of each of `keys` for `source` (for before/after audit records)."""
+    found: dict[str, tuple[int, dict[str, Any]]] = {}
+    for chunk in _chunks(list(keys), _LOOKUP):
+        for row in conn.execute(select(table).where(table.c.source == source, table.c.key.in_(chunk))):
+            mapping = dict(row._mapping)
+            key = mapping["key"]
+            if key not in found or mapping["version"] > found[key][0]:
+                found[key] = (mapping["version"], mapping)
+    return {key: columns for key, (_, columns) in found.items()}
+
+
 def has_rows(conn: Connection, table: Table, source: str) -> bool:
     return conn.execute(select(table.c.id).where(table.c.source == source).limit(1)).first() \
         is not None
@@ -115,7 +127,7 @@ def has_rows(conn: Connection, table: Table, source: str) -> bool:
 
 def append_versions(conn: Connection, table: Table, source: str, import_id: int,
                     rows: Iterable[tuple[str, str, dict[str, Any]]],
-                    on_chunk: Any = None) -> Counts:
+                    on_chunk: Any = None, on_version: Any = None) -> Counts:
     """Add a version for each new or changed (key, hash, columns); same content is a no-op."""
     total = Counts()
     empty = not has_rows(conn, table, source)
@@ -140,6 +152,8 @@ def append_versions(conn: Connection, table: Table, source: str, import_id: int,
                 new += 1
             else:
                 changed += 1
+            if on_version is not None:
+                on_version(key, columns)
             fresh.append({**columns, "import_id": import_id, "source": source, "key": key,
                           "version": 1 if before is None else before[0] + 1,
                           "content_hash": digest})

@@ -32,7 +32,7 @@ def test_a_changed_quota_is_audited_with_before_after_and_who(tmp_path: Path):
         import_file(ws, "quotas", changed, actor="carol")   # same content: nothing new, no audit
         rows = [r for r in audit_rows(ws, "quota.set") if r[0].startswith("default/ae-01|bookings")]
         before = [json.loads(r[2]) for r in rows]
-        assert [(r[1], b and b["amount"], json.loads(r[3])["amount"]) for r, b in zip(rows, before)] == [
+        assert [(r[1], b and b["amount"], json.loads(r[3])["amount"]) for r, b in zip(rows, before, strict=True)] == [
             ("alice", None, "1800000"), ("bob", "1800000", "1700000")]
         assert len(audit_rows(ws, "participant.set")) == 32
         with ws.engine.connect() as conn:

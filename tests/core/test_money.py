@@ -50,6 +50,6 @@ def test_allocation_gives_leftover_cents_to_largest_remainders_stably():
 
 def test_floats_never_meet_money_in_a_calculation():
     with calculation_context(), pytest.raises(FloatOperation):
-        Decimal(0.1)
+        Decimal(0.1)  # noqa: RUF032 - the point: a float must be refused
     with calculation_context(), pytest.raises(FloatOperation):
         assert Decimal("1.10") < 1.2

@@ -12,21 +12,21 @@ from attain.core.dataset import DataSet
 from attain.core.money import allocate
 from attain.core.periods import PeriodKind, parse_period
 from attain.core.plan import (
+    Aggregate,
     Basis,
     BoundaryOwner,
     FlatRate,
     Limit,
     MarginalTiers,
     MetricDef,
-    Aggregate,
     Plan,
     Pool,
     PoolBucket,
     Rate,
     RetroactiveTiers,
     SplitMethod,
-    Stepped,
     Step,
+    Stepped,
     Tier,
 )
 from attain.core.records import Deal, DealStatus, Participant, Quota
@@ -47,7 +47,8 @@ def tier_ladders(draw, rising: bool = False) -> tuple[Tier, ...]:
         tier_rates = sorted(tier_rates)
     lowers = [Decimal(0), *bounds]
     uppers = [*bounds, None]
-    return tuple(Tier(lower=lo, upper=up, rate=Rate(fixed=r)) for lo, up, r in zip(lowers, uppers, tier_rates))
+    ladder = zip(lowers, uppers, tier_rates, strict=True)
+    return tuple(Tier(lower=lo, upper=up, rate=Rate(fixed=r)) for lo, up, r in ladder)
 
 
 def marginal(tiers: tuple[Tier, ...]) -> MarginalTiers:
@@ -84,7 +85,7 @@ def test_retroactive_tiers_never_pay_less_at_higher_attainment(tiers, a, b, boun
 def test_allocation_sums_exactly_to_the_whole(total, weights):
     shares = allocate(total, weights, Decimal("0.01"))
     assert sum(shares) == total
-    assert all(abs(s - total * w / sum(weights)) < Decimal("0.01") for s, w in zip(shares, weights))
+    assert all(abs(s - total * w / sum(weights)) < Decimal("0.01") for s, w in zip(shares, weights, strict=True))
 
 
 BOOKINGS = MetricDef(name="bookings", aggregate=Aggregate.SUM)
@@ -144,9 +145,12 @@ def test_pool_allocations_sum_exactly_to_the_pool(deals, target, bucket_weights)
 @settings(max_examples=40)
 @given(deal_books(owners=("a", "b")), st.decimals(min_value=100, max_value=20_000, places=2))
 def test_plan_cap_is_never_exceeded_and_lines_still_add_up(deals, cap):
-    components = (FlatRate(id="x", label="x", metric="bookings", period=PeriodKind.QUARTER, rate=Rate(fixed=Decimal("0.07"))),
-                  FlatRate(id="y", label="y", metric="bookings", period=PeriodKind.MONTH, rate=Rate(fixed=Decimal("0.013"))))
-    result = calculate(plan_of(*components, cap=Limit(amount=cap)), data_for(deals, ("a", "b")), parse_period("2026-Q1"))
+    components = (
+        FlatRate(id="x", label="x", metric="bookings", period=PeriodKind.QUARTER, rate=Rate(fixed=Decimal("0.07"))),
+        FlatRate(id="y", label="y", metric="bookings", period=PeriodKind.MONTH, rate=Rate(fixed=Decimal("0.013"))),
+    )
+    plan = plan_of(*components, cap=Limit(amount=cap))
+    result = calculate(plan, data_for(deals, ("a", "b")), parse_period("2026-Q1"))
     for payee in result.payees:
         assert payee.total <= cap
         for line in payee.lines:

@@ -1,7 +1,8 @@
-"""`attain calc` and `attain explain`: stateless calculation from plan files and a data folder."""
+"""`attain calc` and `attain explain`: calculate from plan files and a data folder, or from the store."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -9,8 +10,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from attain.app.calculation import calculate_folder
-from attain.core.errors import NotFoundError
+from attain.app.calculation import calculate_folder, calculate_workspace
+from attain.core.errors import InputError, NotFoundError
+from attain.core.plan import Plan
 from attain.engine.results import CalcResult
 from attain.formats.result_json import results_json
 from attain.formats.result_table import results_csv, results_table
@@ -24,20 +26,49 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-PlanOption = Annotated[list[Path], typer.Option("--plan", "-p", help="Plan file (repeat for several plans).")]
-DataOption = Annotated[Path, typer.Option("--data", "-d", help="Folder of CSV files (see docs/data-format.md).")]
+PlanOption = Annotated[list[Path] | None, typer.Option(
+    "--plan", "-p", help="Plan file (repeat for several plans). Without --plan and --data: the workspace's store.")]
+DataOption = Annotated[Path | None, typer.Option("--data", "-d", help="Folder of CSV files (see docs/data-format.md).")]
 PeriodOption = Annotated[str, typer.Option("--period", help="Period to calculate, e.g. 2026-Q1, 2026-03, 2026.")]
+WorkspaceOption = Annotated[Path | None, typer.Option(
+    "--workspace", "-w", envvar="ATTAIN_WORKSPACE", help="Workspace folder (default: found from here upward).")]
+AsOfOption = Annotated[datetime | None, typer.Option(
+    "--as-of", help="From the store: the data as known at this UTC moment (e.g. 2026-04-02T09:00:00).")]
+
+
+def compute(
+    plan: list[Path] | None, data: Path | None, period: str, participant: str | None,
+    workspace: Path | None, as_of: datetime | None,
+) -> tuple[dict[str, Plan], list[CalcResult]]:
+    """Plans by id and results, from files when --plan and --data are given, else from the store."""
+    if plan or data:
+        if not (plan and data):
+            raise InputError("give both --plan and --data, or neither (to calculate from the workspace's store)")
+        if as_of is not None:
+            raise InputError("--as-of reads the store; it does not apply to --plan/--data files")
+        loaded, results = calculate_folder(plan, data, period, participant=participant)
+        return {p.plan.id: p.plan for p in loaded}, results
+    from attain.app.workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    try:
+        plans, results = calculate_workspace(ws, period, participant=participant, as_of=as_of)
+    finally:
+        ws.close()
+    return {p.id: p for p in plans}, results
 
 
 def calc(
-    plan: PlanOption,
-    data: DataOption,
     period: PeriodOption,
+    plan: PlanOption = None,
+    data: DataOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")] = OutputFormat.table,
     participant: Annotated[str | None, typer.Option(help="Only this participant.")] = None,
+    workspace: WorkspaceOption = None,
+    as_of: AsOfOption = None,
 ) -> None:
-    """Calculate every covered payee's payout for a period from plan files and a data folder."""
-    _plans, results = calculate_folder(plan, data, period, participant=participant)
+    """Calculate every covered payee's payout for a period (nothing is posted)."""
+    _plans, results = compute(plan, data, period, participant, workspace, as_of)
     if output is OutputFormat.json:
         typer.echo(results_json(results), nl=False)
     elif output is OutputFormat.csv:
@@ -58,28 +89,30 @@ def _print_problems(results: list[CalcResult]) -> None:
 
 def explain(
     participant: Annotated[str, typer.Option("--participant", help="The payee to explain.")],
-    plan: PlanOption,
-    data: DataOption,
     period: PeriodOption,
+    plan: PlanOption = None,
+    data: DataOption = None,
     html: Annotated[Path | None, typer.Option(help="Also write an HTML statement to this file.")] = None,
+    workspace: WorkspaceOption = None,
+    as_of: AsOfOption = None,
 ) -> None:
     """Print one payee's statement with every line explained in words and numbers."""
     from attain.formats.explain_text import render_statement_text
 
-    plans, results = calculate_folder(plan, data, period, participant=participant)
-    by_id = {p.plan.id: p.plan for p in plans}
+    plans, results = compute(plan, data, period, participant, workspace, as_of)
     found = False
     for result in results:
         payee = result.payee(participant)
         if payee is None:
             continue
         found = True
-        typer.echo(render_statement_text(payee, by_id[payee.plan_id]))
+        typer.echo(render_statement_text(payee, plans[payee.plan_id]))
         if html is not None:
             from attain.formats.statement_html import render_statement_html
 
-            target = html if len(results) == 1 else html.with_stem(f"{html.stem}-{payee.plan_id}")
-            target.write_text(render_statement_html(payee, by_id[payee.plan_id]), encoding="utf-8")
+            covering = [r for r in results if r.payee(participant)]
+            target = html if len(covering) == 1 else html.with_stem(f"{html.stem}-{payee.plan_id}")
+            target.write_text(render_statement_html(payee, plans[payee.plan_id]), encoding="utf-8")
             console.print(f"HTML statement written to {target}")
     if not found:
         raise NotFoundError(f"participant {participant!r} has no result for {period}")

@@ -122,3 +122,14 @@ def test_demo_runs_and_says_what_to_try_next(tmp_path):
     assert "Reached 100%" in result.stdout and "Just short" in result.stdout
     assert "attain explain --participant" in result.stdout
     assert (tmp_path / "demo" / "data" / "deals.csv").exists()
+
+
+def test_a_cap_that_makes_a_tier_unreachable_is_a_warning_not_an_error(tmp_path):
+    plan = tmp_path / "capped.yaml"
+    plan.write_text("plan: capped\nname: Capped\nmetrics:\n  bookings: {sum: amount}\ncomponents:\n"
+                    "  - id: t\n    kind: tiered\n    method: marginal\n    basis: amount\n    metric: bookings\n"
+                    "    cap: {amount: 1000}\n    tiers:\n"
+                    "      - {from: 0, to: 100000, rate: 1%}\n      - {from: 100000, rate: 3%}\n")
+    result = attain("plan", "check", str(plan))
+    assert result.returncode == 0
+    assert "warning" in result.stdout and "tier from 100000 pays nothing more" in result.stdout

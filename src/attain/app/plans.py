@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -58,71 +59,73 @@ def _figure_components(plan: Plan) -> Iterable[tuple[str, ComponentBase]]:
             yield f"components[{index}]", component
 
 
-def _samples(component: ComponentBase) -> list[Decimal]:
-    """Attainment points from 0% to 300% by 1%, plus each boundary and just either side of it."""
-    points = {Decimal(i) / 100 for i in range(301)}
+def _bounds(component: ComponentBase) -> set[Decimal]:
+    """Every threshold, tier bound, step and band of a component, on its own basis."""
     bounds: set[Decimal] = set()
-    for attr in ("threshold",):
-        if hasattr(component, attr):
-            bounds.add(getattr(component, attr))
+    if hasattr(component, "threshold"):
+        bounds.add(component.threshold)
     for tier in getattr(component, "tiers", ()):
         bounds.add(tier.lower)
         if tier.upper is not None:
             bounds.add(tier.upper)
     bounds.update(step.at for step in getattr(component, "steps", ()))
     bounds.update(band.threshold for band in getattr(component, "bands", ()))
-    epsilon = Decimal("0.0001")
+    return bounds
+
+
+def _curve(component: ComponentBase) -> tuple[list[tuple[Decimal, Decimal]], Decimal]:
+    """The payout at 301 evenly spaced positions up to 3x the goal (or the top bound), plus each
+    bound and just either side of it; returns (value, payout) pairs and position -> value scale."""
+    pay = mechanic_for(component).pay
+    assert pay is not None
+    amount_basis = getattr(component, "basis", Basis.ATTAINMENT) is Basis.AMOUNT
+    quota = component.quota or SAMPLE_QUOTA
+    target = component.target_incentive or SAMPLE_TARGET
+    bounds = _bounds(component)
+    scale = Decimal(1) if amount_basis else quota
+    top = 3 * max([*bounds, quota]) if amount_basis else Decimal(3)
+    epsilon = top / 30000
+    positions = {top * i / 300 for i in range(301)}
     for bound in bounds:
-        points.update({bound - epsilon, bound, bound + epsilon})
-    return sorted(p for p in points if p >= 0)
+        positions.update({bound - epsilon, bound, bound + epsilon})
+    curve = []
+    for position in sorted(p for p in positions if p >= 0):
+        value = position * scale
+        curve.append((value, pay(component, Figures(value=value, quota=quota, target_incentive=target)).amount))
+    return curve, scale
 
 
 def check_curves(loaded: LoadedPlan) -> list[Problem]:
-    """A payout that falls as attainment rises is an error unless a decelerator is declared;
-    tiers or steps a cap makes unreachable are warned about."""
+    """A payout that falls as the metric rises is an error unless a decelerator is declared;
+    tiers a cap makes unreachable are warned about."""
     problems: list[Problem] = []
     for key, component in _figure_components(loaded.plan):
-        pay = mechanic_for(component).pay
-        assert pay is not None
-        amount_basis = getattr(component, "basis", Basis.ATTAINMENT) is Basis.AMOUNT
-        quota = component.quota or SAMPLE_QUOTA
-        target = component.target_incentive or SAMPLE_TARGET
-        previous: tuple[Decimal, Decimal] | None = None
         try:
-            curve = []
-            for attainment in _samples(component):
-                value = attainment * (SAMPLE_QUOTA if amount_basis and component.quota is None else quota)
-                if amount_basis:
-                    value = attainment * SAMPLE_QUOTA
-                amount = pay(component, Figures(value=value, quota=quota, target_incentive=target)).amount
-                curve.append((value, amount))
+            curve, scale = _curve(component)
         except (NeedsQuota, ValueError):
             continue
+        where = {"file": loaded.path, "line": loaded.line_of(key), "key": key}
         declared = isinstance(component, RetroactiveTiers) and component.decelerating
-        for value, amount in curve:
-            if previous is not None and amount < previous[1] and not declared:
+        for (before_value, before), (value, amount) in itertools.pairwise(curve):
+            if amount < before and not declared:
                 problems.append(Problem(
-                    code="plan_curve_falls", file=loaded.path, line=loaded.line_of(key), key=key,
-                    message=f"{component.id}: payout falls from {previous[1]:,.2f} at {previous[0]:,.0f} to "
+                    code="plan_curve_falls", **where,
+                    message=f"{component.id}: payout falls from {before:,.2f} at {before_value:,.0f} to "
                             f"{amount:,.2f} at {value:,.0f} as the metric rises; declare `decelerating: true` "
                             "if that is intended",
                 ))
                 break
-            previous = (value, amount)
-        if (component.cap is not None and component.cap.amount is not None) or (
-                component.cap is not None and component.target_incentive is not None):
-            limit = component.cap.resolve(component.target_incentive) if component.cap else ZERO
-            capped_at = next((v for v, a in curve if a >= limit), None)
-            if capped_at is not None:
-                for tier in getattr(component, "tiers", ()):
-                    lower = tier.lower * (SAMPLE_QUOTA if amount_basis else quota)
-                    if lower > capped_at:
-                        problems.append(Problem(
-                            code="plan_tier_unreachable", file=loaded.path, line=loaded.line_of(key), key=key,
-                            severity="warning",
-                            message=f"{component.id}: the tier from {tier.lower} pays nothing more, the cap "
-                                    f"{limit:,} is reached before it",
-                        ))
+        if component.cap is None or (component.cap.amount is None and component.target_incentive is None):
+            continue
+        limit = component.cap.resolve(component.target_incentive)
+        capped_at = next((v for v, a in curve if a >= limit), None)
+        for tier in getattr(component, "tiers", ()):
+            if capped_at is not None and tier.lower * scale >= capped_at:
+                problems.append(Problem(
+                    code="plan_tier_unreachable", severity="warning", **where,
+                    message=f"{component.id}: the tier from {tier.lower} pays nothing more; the cap "
+                            f"{limit:,} is reached before it",
+                ))
     return problems
 
 

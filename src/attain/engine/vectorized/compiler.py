@@ -25,6 +25,7 @@ from attain.engine.mechanics import mechanic_for
 from attain.engine.vectorized.conditions import ConditionCompiler, Typed
 from attain.engine.vectorized.crediting import Credited, credit_query
 from attain.engine.vectorized.measures import (
+    NO_FIELD,
     counted,
     credit_amount,
     credit_metrics,
@@ -185,12 +186,12 @@ def _kind_table(plan: Plan, kind: PeriodKind, subs: Sequence[Period], components
             base_env = {name: Typed("num", _metric(plan, name, table, ops)) for name in plan_kind.env_names}
             table, plan_kind.attributions[index] = _spiff(index, component, table, credits, sources, ops, plan,
                                                           base_env)
+    ops.begin(table)
     base_env = {name: Typed("num", _metric(plan, name, table, ops)) for name in plan_kind.env_names}
-    columns: dict[str, Any] = {}
     for index, component in components:
         if not isinstance(component, Spiff):
-            columns.update(_figure_columns(index, component, plan, table, ops, base_env))
-    table = table.mutate(**columns) if columns else table
+            ops.set(**_figure_columns(index, component, plan, table, ops, base_env))
+    table = ops.end()
     plan_kind.table = table
     if attribution:
         for index, component in components:
@@ -281,7 +282,8 @@ def _spiff(index: int, component: Spiff, table: Any, credits: Any, sources: Sour
     if component.window_end:
         keep = keep & (dated.credit_date <= component.window_end)
     if component.qualifies is not None:
-        keep = keep & ConditionCompiler(ops, deal_env(dated, sources.field_names, ops)).truth(component.qualifies)
+        env = deal_env(dated, sources.field_names, ops)
+        keep = keep & ConditionCompiler(ops, env, missing=NO_FIELD).truth(component.qualifies)
     qualifying = dated.filter(keep)
     if component.amount_per_deal is not None:
         per_deal = ops.lit(component.amount_per_deal).cast(ops.work)
@@ -327,11 +329,13 @@ def _deltas(index: int, component: ComponentBase, plan: Plan, table: Any, credit
     quota = ops.const(component.quota) if component.quota is not None else Frac(joined._qn, joined._qd)
     mechanic = mechanic_for(component)
     assert mechanic.vectorize is not None
+    ops.begin(joined)
     now = mechanic.vectorize(component, VecFigures(Frac(joined._cum), quota, component.target_incentive), ops)
     before = mechanic.vectorize(component, VecFigures(Frac((joined._cum - joined._x).cast(ops.work)), quota,
                                                       component.target_incentive), ops)
     delta = ops.sub(now, before)
-    weighted = joined.mutate(_w=delta.num)
+    ops.set(_w=delta.num)
+    weighted = ops.end()
     return _attribute(weighted, "_w", plan, ops)
 
 

@@ -61,9 +61,10 @@ def _as_number(value: Typed, ops: Exact) -> Frac | None:
 class ConditionCompiler:
     """Compiles expressions against named columns of one table."""
 
-    def __init__(self, ops: Exact, env: Mapping[str, Typed]) -> None:
+    def __init__(self, ops: Exact, env: Mapping[str, Typed], missing: Typed | None = None) -> None:
         self.ops = ops
         self.env = env
+        self.missing = missing
 
     def truth(self, expr: Expr) -> Any:
         """A boolean column that is true exactly where `holds(expr, ...)` would be."""
@@ -79,6 +80,8 @@ class ConditionCompiler:
             return self._literal(expr.value)
         if isinstance(expr, Name):
             if expr.name not in self.env:
+                if self.missing is not None:
+                    return self.missing
                 raise ExpressionError(f"unknown name {expr.name!r}")
             return self.env[expr.name]
         if isinstance(expr, Unary):

@@ -42,18 +42,25 @@ def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credit
     won = deals.filter(deals.status == "won").mutate(credit_date=deals[basis])
     missing_date = won.filter(won.credit_date.isnull()).select("deal_id")
     dated = won.filter(won.credit_date.notnull() & (won.credit_date >= period.start) & (won.credit_date < period.end))
-    fx = sources.fx
-    local = dated.filter(dated.currency == plan.currency).mutate(fx_rate=ops.lit(ONE).cast(ops.work))
-    foreign = dated.filter(dated.currency != plan.currency)
-    converted = foreign.join(
-        fx, [foreign.currency == fx.currency, foreign.credit_date >= fx.valid_from, foreign.credit_date < fx.valid_to],
-        how="left",
-    ).mutate(fx_rate=lambda t: t.rate.cast(ops.work)).drop("currency_right", "valid_from", "valid_to", "rate")
-    missing_rate = converted.filter(converted.fx_rate.isnull()).select("deal_id", "currency", "credit_date")
-    priced = local.union(converted.filter(converted.fx_rate.notnull()).select(local.columns))
-    delivered = priced.delivered.cast(ops.work) if rules.pro_rata_delivery else ops.lit(ONE).cast(ops.work)
-    priced = priced.mutate(delivered=delivered)
-    priced = priced.mutate(credited=ops.mul(ops.mul(priced.amount.cast(ops.work), priced.delivered), priced.fx_rate))
+    # Per-row products stay in the input's own DECIMAL types (exact, and what a hand-written
+    # query would do); the working type is only reached after aggregation.
+    delivered = _times(dated.amount, dated.delivered, ops) if rules.pro_rata_delivery else dated.amount
+    if sources.fx_rows:
+        fx = sources.fx
+        joined = dated.join(fx, [dated.currency == fx.currency, dated.credit_date >= fx.valid_from,
+                                 dated.credit_date < fx.valid_to], how="left")
+        joined = joined.mutate(fx_rate=(joined.currency == plan.currency).ifelse(
+            ops.lit(ONE).cast(fx.rate.type()), joined.rate))
+        missing_rate = joined.filter(joined.fx_rate.isnull()).select("deal_id", "currency", "credit_date")
+        priced = joined.filter(joined.fx_rate.notnull()).drop("currency_right", "valid_from", "valid_to", "rate")
+        priced = priced.mutate(credited=_times(_times(priced.amount, priced.delivered, ops)
+                                               if rules.pro_rata_delivery else priced.amount, priced.fx_rate, ops))
+    else:
+        missing_rate = dated.filter(dated.currency != plan.currency).select("deal_id", "currency", "credit_date")
+        priced = dated.filter(dated.currency == plan.currency).mutate(credited=delivered,
+                                                                       fx_rate=ops.lit(ONE))
+    if not rules.pro_rata_delivery:
+        priced = priced.mutate(delivered=ops.lit(ONE))
 
     splits = sources.splits
     overlay_roles = list(rules.overlay_roles)
@@ -65,17 +72,18 @@ def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credit
     bad_splits = totals.filter(totals.total != ops.lit(ONE))
     good = priced.anti_join(bad_splits, "deal_id")
 
+    share_type = splits.share.type()
     merged = shared.anti_join(bad_splits, "deal_id").group_by(["deal_id", "participant_id", "owner_id"]).aggregate(
-        share=lambda t: t.share.sum().cast(ops.work))
+        share=lambda t: t.share.sum().cast(share_type))
     merged = merged.mutate(rule=(merged.participant_id == merged.owner_id).ifelse("owner", "split"), seq=0)
     owners = good.anti_join(totals, "deal_id").select(
-        "deal_id", participant_id=good.owner_id, share=ops.lit(ONE).cast(ops.work), rule=ibis.literal("owner"),
+        "deal_id", participant_id=good.owner_id, share=ops.lit(ONE).cast(share_type), rule=ibis.literal("owner"),
         seq=ibis.literal(0))
     direct = merged.select("deal_id", "participant_id", "share", "rule", "seq").union(owners)
     if overlay_roles:
         overlays = deal_splits.filter(deal_splits.role.isin(overlay_roles)).anti_join(bad_splits, "deal_id")
         overlays = overlays.anti_join(direct, ["deal_id", "participant_id"]).select(
-            "deal_id", "participant_id", share=ops.lit(ONE).cast(ops.work), rule=ibis.literal("overlay"),
+            "deal_id", "participant_id", share=ops.lit(ONE).cast(share_type), rule=ibis.literal("overlay"),
             seq=ibis.literal(1))
         direct = direct.union(overlays, distinct=False)
     direct = direct.mutate(via=ibis.null("string"))
@@ -85,9 +93,19 @@ def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credit
     deal_columns = [c for c in good.columns if c not in ("owner_id", "status", "amount", "credited")]
     credits = shares.join(good, "deal_id").select(
         *deal_columns, "participant_id", "share", "rule", "seq", "via",
-        amount=lambda t: ops.mul(t.credited, t.share), deal_amount=lambda t: t.amount,
+        amount=lambda t: _times(t.credited, t.share, ops), deal_amount=lambda t: t.amount,
     )
     return Credited(credits=credits, missing_date=missing_date, missing_rate=missing_rate, bad_splits=bad_splits)
+
+
+def _times(left: Any, right: Any, ops: Exact) -> Any:
+    """An exact product in the operands' own scale (widened to 38 digits so it cannot overflow)."""
+    kind = left.type()
+    wide = left.cast(ibis.expr.datatypes.Decimal(38, kind.scale or 0)) if kind.precision != 38 else left
+    a, b = ops._comparable(wide, right)
+    # Ibis types a product by its wider operand; the database's type has the summed scale.
+    scale = (a.type().scale or 0) + (b.type().scale or 0)
+    return (a * b).cast(ibis.expr.datatypes.Decimal(38, min(scale, 37)))
 
 
 def _rollups(direct: Any, good: Any, chain: Any, ops: Exact) -> Any:
@@ -100,10 +118,10 @@ def _rollups(direct: Any, good: Any, chain: Any, ops: Exact) -> Any:
     above = above.anti_join(direct, ["deal_id", "participant_id"])
     order = (above.seq.cast("string") + ":" + above.below)
     grouped = above.mutate(_order=order).group_by(["deal_id", "participant_id"]).aggregate(
-        total=lambda t: t.share.sum().cast(ops.work),
+        total=lambda t: t.share.sum().cast(direct.share.type()),
         via=lambda t: t.below.group_concat(",", order_by=t._order),
     )
-    one = ops.lit(ONE).cast(ops.work)
+    one = ops.lit(ONE).cast(direct.share.type())
     return grouped.select("deal_id", "participant_id", share=(grouped.total > one).ifelse(one, grouped.total),
                           rule=ibis.literal("rollup"), seq=ibis.literal(2), via=grouped.via)
 

@@ -22,6 +22,8 @@ from attain.engine.vectorized.conditions import ConditionCompiler, Typed, parse_
 from attain.engine.vectorized.numeric import Exact, Frac
 from attain.engine.vectorized.sources import FIELD_PREFIX
 
+# A custom field no deal carries reads as no value (there is then no deal to filter).
+NO_FIELD = Typed("str", ibis.null("string"))
 CREDIT_COLUMNS = ("deal_id", "amount", "deal_amount", "currency", "credit_date", "rule", "share")
 
 
@@ -69,7 +71,7 @@ def counted(metric: MetricDef, credits: Any, field_names: Iterable[str], ops: Ex
     """Whether each credit passes the metric's filter."""
     if metric.filter is None:
         return ibis.literal(True)
-    return ConditionCompiler(ops, deal_env(credits, field_names, ops)).truth(metric.filter)
+    return ConditionCompiler(ops, deal_env(credits, field_names, ops), missing=NO_FIELD).truth(metric.filter)
 
 
 def credit_metrics(plan: Plan, names: Iterable[str], credits: Any, subs: Sequence[Period],

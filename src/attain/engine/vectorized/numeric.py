@@ -69,6 +69,37 @@ class Exact:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.work = profile.work
+        self._table: Expr | None = None
+        self._names = 0
+
+    # -- naming intermediate results ----------------------------------------------------------
+    # An expression used twice would be written out twice in SQL (and nested expressions grow
+    # exponentially), so while a table is open every shared intermediate becomes a column.
+
+    def begin(self, table: Expr) -> None:
+        self._table = table
+
+    def end(self) -> Expr:
+        table, self._table = self._table, None
+        return table
+
+    def set(self, **columns: Expr) -> None:
+        assert self._table is not None
+        self._table = self._table.mutate(**columns)
+
+    def bind(self, expr: Expr) -> Expr:
+        """`expr` as a column of the open table (itself when no table is open or it is simple)."""
+        if self._table is None or isinstance(expr.op(), ibis.expr.operations.Literal | ibis.expr.operations.Field):
+            return expr
+        self._names += 1
+        name = f"_v{self._names}"
+        self._table = self._table.mutate(**{name: expr})
+        return self._table[name]
+
+    def bind_frac(self, value: Frac) -> Frac:
+        # Denominators stay expressions: equal denominators are recognised by structure (and not
+        # squared), which keeps every weight of one line over the same denominator.
+        return Frac(self.bind(value.num), value.den)
 
     # -- building blocks -------------------------------------------------------------------
 
@@ -148,11 +179,11 @@ class Exact:
 
     def add(self, left: Frac, right: Frac) -> Frac:
         a, b, den = self._scaled(left, right)
-        return Frac((a + b).cast(self.work), den)
+        return self.bind_frac(Frac((a + b).cast(self.work), den))
 
     def sub(self, left: Frac, right: Frac) -> Frac:
         a, b, den = self._scaled(left, right)
-        return Frac((a - b).cast(self.work), den)
+        return self.bind_frac(Frac((a - b).cast(self.work), den))
 
     def times(self, left: Frac, right: Frac) -> Frac:
         den = left.den if right.den is None else right.den if left.den is None else self.mul(left.den, right.den)
@@ -165,7 +196,7 @@ class Exact:
         magnitude = right.num.abs().cast(self.work)
         den = magnitude if left.den is None else self.mul(left.den, magnitude)
         safe = (right.num == 0).ifelse(ibis.null(self.work), num)
-        return Frac(safe, den)
+        return self.bind_frac(Frac(safe, den))
 
     def negate(self, value: Frac) -> Frac:
         return Frac((-value.num).cast(self.work), value.den)
@@ -202,7 +233,7 @@ class Exact:
         # Both branches over one denominator, so a column's denominator never varies by row
         # (deal attribution weighs numerators of one line against each other).
         a, b, den = self._scaled(then, otherwise)
-        return Frac(condition.ifelse(a, b).cast(self.work), den)
+        return self.bind_frac(Frac(condition.ifelse(a, b).cast(self.work), den))
 
     def minimum(self, left: Frac, right: Frac) -> Frac:
         return self.where(self.le(left, right), left, right)
@@ -233,7 +264,8 @@ class Exact:
     def floor_div(self, num: Expr, den: Expr) -> Expr:
         """floor(num / den) for den > 0, exactly, as DECIMAL(38, 0)."""
         whole = dt.Decimal(38, 0)
-        guess = (num.cast("float64") / den.cast("float64")).floor().cast(whole)
+        num, den = self.bind(num), self.bind(den)
+        guess = self.bind((num.cast("float64") / den.cast("float64")).floor().cast(whole))
         low = self.mul(guess, den) > num
         high = self.mul((guess + 1).cast(whole), den) <= num
         return low.ifelse(guess - 1, high.ifelse(guess + 1, guess)).cast(whole)
@@ -242,11 +274,12 @@ class Exact:
         """`value` rounded to a multiple of `quantum` exactly as Decimal.quantize does."""
         places = max(0, -quantum.as_tuple().exponent)  # type: ignore[operator]
         result_type = dt.Decimal(38, places)
-        step = self.lit(quantum) if value.den is None else self.mul(self.lit(quantum), value.den)
-        magnitude = value.num.abs().cast(self.work)
-        positive = value.num >= 0
-        units = self.floor_div(magnitude, step)
-        rest = (magnitude - self.mul(units, step)).cast(self.work)
+        step = self.bind(self.lit(quantum) if value.den is None else self.mul(self.lit(quantum), value.den))
+        num = self.bind(value.num)
+        magnitude = self.bind(num.abs().cast(self.work))
+        positive = num >= 0
+        units = self.bind(self.floor_div(magnitude, step))
+        rest = self.bind((magnitude - self.mul(units, step)).cast(self.work))
         twice = (rest + rest).cast(self.work)
         up_half = twice > step
         tie = twice == step

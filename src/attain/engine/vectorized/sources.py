@@ -44,6 +44,7 @@ class Sources:
     fx: Any
     chain: Any | None
     field_names: frozenset[str] = frozenset()
+    fx_rows: int = 0
     data: DataSet | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -156,13 +157,15 @@ def from_dataset(data: DataSet, period: Period, currency: str, calendar: FiscalC
                         for o in data.observations]
     split_rows = [{"deal_id": s.deal_id, "participant_id": s.participant_id, "share": s.share, "role": s.role}
                   for s in data.splits]
+    rates = fx_rows(data.rates, {d.currency for d in data.deals}, currency)
     return Sources(
         deals=ibis.memtable(pa.table(deal_columns)),
         splits=_table(split_rows, SPLITS),
         participants=_table(people, PARTICIPANTS),
         quotas=_table(quota_rows, QUOTAS),
         observations=_table(observation_rows, OBSERVATIONS),
-        fx=_table(fx_rows(data.rates, {d.currency for d in data.deals}, currency), FX),
+        fx=_table(rates, FX),
+        fx_rows=len(rates),
         chain=_table(chain_rows(data.terms()), CHAIN) if rollup else None,
         field_names=frozenset(field_names),
         data=data,

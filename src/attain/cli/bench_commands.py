@@ -1,0 +1,50 @@
+"""`attain bench`: time the vectorized executor against a hand-written DuckDB baseline."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from attain.core.errors import InputError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(bench)
+
+
+def bench(
+    payees: int = typer.Option(100_000, help="Payees in the synthetic quarter."),
+    rows: int = typer.Option(10_000_000, help="Credited rows (deals, with one in ten split between two payees)."),
+    output_format: str = typer.Option("text", "--format", help="text or json."),
+    executor: str = typer.Option("duckdb", help="duckdb, postgres or spark."),
+    workdir: Path | None = typer.Option(None, help="Where the generated Parquet quarter is kept (reused)."),
+    reference_payees: int = typer.Option(200, help="Payees in the reference engine's sample."),
+) -> None:
+    """Generate a quarter (splits, cancellations; milestone + marginal tiers + a gate + a cap), run it
+    vectorized and as hand-written DuckDB SQL in the same process, and the reference engine on a sample."""
+    from attain.engine.vectorized.bench import run
+
+    if output_format not in ("text", "json"):
+        raise InputError(f"--format is text or json, not {output_format!r}")
+    if payees < 1 or rows < 1:
+        raise InputError("--payees and --rows must be positive")
+    folder = workdir or Path(tempfile.gettempdir()) / "attain-bench"
+    result = run(payees, rows, folder, executor=executor, reference_payees=min(reference_payees, payees))
+    if output_format == "json":
+        typer.echo(json.dumps(asdict(result)))
+        return
+    console = Console()
+    console.print(f"{result.rows:,} credited rows ({result.deals:,} deals), {result.payees:,} payees, "
+                  f"executor {result.executor}")
+    console.print(f"vectorized: {result.seconds:.3f} s, {result.rows_per_second:,} rows/s")
+    console.print(f"hand-written DuckDB SQL: {result.baseline_seconds:.3f} s "
+                  f"(vectorized / baseline = {result.ratio_to_baseline:.2f}x); "
+                  f"same amounts: {'yes' if result.agrees_with_baseline else 'NO'}")
+    console.print(f"reference engine (sample): {result.reference_rows_per_second:,} rows/s; "
+                  f"vectorized is {result.speedup_vs_reference:,}x faster")
+    console.print(f"peak memory: {result.peak_rss_mb:.0f} MB")

@@ -1,0 +1,240 @@
+"""The benchmark behind `attain bench`: a synthetic quarter, the vectorized run, a hand-written baseline.
+
+The quarter is generated straight to Parquet by DuckDB (streaming, in a child process so the
+generator's memory is not counted): payees with quotas, deals with splits and cancellations.
+The plan has a milestone bonus, marginal tiers with a gate and a cap. The vectorized executor
+and a hand-written DuckDB SQL query of the same plan run in this process on the same files and
+must agree on every amount; the reference engine runs on a sample to extrapolate its speed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from attain.core.dataset import DataSet
+from attain.core.expressions import parse
+from attain.core.periods import PeriodKind, parse_period
+from attain.core.plan import (
+    Aggregate,
+    Basis,
+    Gate,
+    Limit,
+    MarginalTiers,
+    MetricDef,
+    Milestone,
+    Plan,
+    Rate,
+    Tier,
+)
+from attain.core.records import Deal, DealStatus, Participant, Quota, Split
+
+PERIOD = "2026-Q1"
+SPLIT_EVERY = 10  # one deal in ten is split 50/50 with another payee
+CANCEL_EVERY = 20  # one deal in twenty is cancelled
+
+
+def bench_plan() -> Plan:
+    """A milestone at 100% of quota, marginal tiers gated on at least three deals, capped at 3x TI."""
+    return Plan(
+        id="bench", name="Benchmark plan", version="1", currency="USD",
+        metrics=(MetricDef(name="bookings", aggregate=Aggregate.SUM),
+                 MetricDef(name="deal_count", aggregate=Aggregate.COUNT)),
+        components=(
+            Milestone(id="milestone", label="Quota bonus", metric="bookings", period=PeriodKind.QUARTER,
+                      target_incentive=Decimal(10000), threshold=Decimal(1), basis=Basis.ATTAINMENT,
+                      share_of_target=Decimal(1)),
+            MarginalTiers(
+                id="commission", label="Commission", metric="bookings", period=PeriodKind.QUARTER,
+                target_incentive=Decimal(20000), basis=Basis.ATTAINMENT,
+                tiers=(Tier(lower=Decimal(0), upper=Decimal("0.5"), rate=Rate(fixed=Decimal("0.02"))),
+                       Tier(lower=Decimal("0.5"), upper=Decimal(1), rate=Rate(fixed=Decimal("0.05"))),
+                       Tier(lower=Decimal(1), upper=None, rate=Rate(fixed=Decimal("0.08")))),
+                gates=(Gate(condition=parse("deal_count >= 3"), text="deal_count >= 3"),),
+                cap=Limit(multiple_of_target=Decimal(3)),
+            ),
+        ),
+    )
+
+
+def generate(folder: Path, payees: int, rows: int) -> int:
+    """Write participants, quotas, deals and splits Parquet files; return the number of deals."""
+    import duckdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    deals = max(1, rows * SPLIT_EVERY // (SPLIT_EVERY + 1))
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"""COPY (SELECT printf('p%07d', i) AS participant_id, printf('Payee %d', i) AS name, 'ae' AS role,
+        printf('t%04d', i % 1000) AS team, NULL::DATE AS start_date, NULL::DATE AS end_date
+        FROM range({payees}) t(i)) TO '{folder / "participants.parquet"}' (FORMAT parquet)""")
+    con.execute(f"""COPY (SELECT printf('p%07d', i) AS participant_id, 'bookings' AS metric, '{PERIOD}' AS period,
+        (200000 + (i % 16) * 25000)::DECIMAL(18, 2) AS amount FROM range({payees}) t(i))
+        TO '{folder / "quotas.parquet"}' (FORMAT parquet)""")
+    con.execute(f"""COPY (SELECT printf('d%010d', i) AS deal_id, printf('p%07d', hash(i) % {payees}) AS owner_id,
+        ((hash(i * 7) % 2000000) / 100)::DECIMAL(18, 2) AS amount, 'USD' AS currency,
+        CASE WHEN i % {CANCEL_EVERY} = 0 THEN 'cancelled' ELSE 'won' END AS status,
+        DATE '2026-01-01' + (hash(i * 13) % 90)::INTEGER AS booked_on, NULL::DATE AS signed_on,
+        NULL::DATE AS invoiced_on, NULL::DATE AS recognized_on, 1::DECIMAL(5, 4) AS delivered
+        FROM range({deals}) t(i)) TO '{folder / "deals.parquet"}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
+    con.execute(f"""COPY (SELECT deal_id, participant_id, 0.5::DECIMAL(5, 4) AS share, 'split' AS role FROM (
+        SELECT printf('d%010d', i) AS deal_id, printf('p%07d', hash(i) % {payees}) AS participant_id
+        FROM range(0, {deals}, {SPLIT_EVERY}) t(i)
+        UNION ALL
+        SELECT printf('d%010d', i), printf('p%07d', (hash(i) % {payees} + 1) % {payees})
+        FROM range(0, {deals}, {SPLIT_EVERY}) t(i)))
+        TO '{folder / "splits.parquet"}' (FORMAT parquet)""")
+    con.close()
+    return deals
+
+
+BASELINE_SQL = """
+WITH won AS (
+  SELECT deal_id, owner_id, amount * delivered AS credited FROM read_parquet('{deals}')
+  WHERE status = 'won' AND booked_on >= DATE '2026-01-01' AND booked_on < DATE '2026-04-01'
+), shares AS (
+  SELECT s.deal_id, s.participant_id, s.share FROM read_parquet('{splits}') s
+  WHERE s.role IN ('split', 'owner') AND s.deal_id IN (SELECT deal_id FROM won)
+), good AS (
+  SELECT deal_id FROM shares GROUP BY deal_id HAVING sum(share) = 1
+), credits AS (
+  SELECT w.owner_id AS participant_id, w.credited AS amount FROM won w
+  WHERE w.deal_id NOT IN (SELECT deal_id FROM shares)
+  UNION ALL
+  SELECT s.participant_id, w.credited * s.share FROM shares s JOIN won w USING (deal_id)
+  WHERE s.deal_id IN (SELECT deal_id FROM good)
+), per_payee AS (
+  SELECT participant_id, sum(amount) AS bookings, count(*) AS deal_count FROM credits GROUP BY participant_id
+), figures AS (
+  SELECT p.participant_id, coalesce(c.bookings, 0) AS v, coalesce(c.deal_count, 0) AS n, q.amount AS q
+  FROM read_parquet('{participants}') p
+  LEFT JOIN per_payee c USING (participant_id)
+  LEFT JOIN (SELECT participant_id, min(amount) AS amount FROM read_parquet('{quotas}')
+             WHERE metric = 'bookings' AND period = '2026-Q1' GROUP BY participant_id) q USING (participant_id)
+)
+SELECT participant_id,
+  CASE WHEN q IS NULL OR q = 0 THEN 0 WHEN v >= q THEN 10000 ELSE 0 END::DECIMAL(38, 2) AS milestone,
+  round(CASE WHEN q IS NULL OR q = 0 OR n < 3 THEN 0 ELSE least(60000,
+      greatest(least(v, 0.5 * q), 0) * 0.02
+    + greatest(least(v, q) - 0.5 * q, 0) * 0.05
+    + greatest(v - q, 0) * 0.08) END, 2)::DECIMAL(38, 2) AS commission
+FROM figures
+"""
+
+
+def baseline(con: Any, folder: Path) -> Any:
+    """The same plan written by hand in DuckDB SQL, exact DECIMAL all the way."""
+    sql = BASELINE_SQL.format(**{name: folder / f"{name}.parquet"
+                                 for name in ("deals", "splits", "participants", "quotas")})
+    return con.sql(sql).to_arrow_table()
+
+
+def reference_sample(folder: Path, payees: int) -> tuple[int, float]:
+    """Run the reference engine on the first `payees` payees; return (credited rows, seconds)."""
+    import duckdb
+
+    from attain.engine.reference import calculate
+
+    con = duckdb.connect()
+    ids = [f"p{i:07d}" for i in range(payees)]
+    id_list = ", ".join(f"'{i}'" for i in ids)
+    deal_rows = con.sql(f"""SELECT * FROM read_parquet('{folder / "deals.parquet"}') WHERE owner_id IN ({id_list})
+                            """).fetchall()
+    split_rows = con.sql(f"""SELECT * FROM read_parquet('{folder / "splits.parquet"}')
+                             WHERE deal_id IN (SELECT deal_id FROM read_parquet('{folder / "deals.parquet"}')
+                                               WHERE owner_id IN ({id_list}))""").fetchall()
+    quota_rows = con.sql(f"""SELECT * FROM read_parquet('{folder / "quotas.parquet"}')
+                             WHERE participant_id IN ({id_list})""").fetchall()
+    con.close()
+    data = DataSet(
+        participants=tuple(Participant(id=i, name=i, role="ae") for i in ids),
+        deals=tuple(Deal(id=r[0], owner_id=r[1], amount=r[2], currency=r[3], status=DealStatus(r[4]), booked_on=r[5],
+                         delivered=r[9]) for r in deal_rows),
+        splits=tuple(Split(deal_id=r[0], participant_id=r[1], share=r[2], role=r[3]) for r in split_rows),
+        quotas=tuple(Quota(participant_id=r[0], metric=r[1], period=r[2], amount=r[3]) for r in quota_rows),
+    )
+    started = time.perf_counter()
+    result = calculate(bench_plan(), data, parse_period(PERIOD))
+    seconds = time.perf_counter() - started
+    credited = sum(len(line.deals) for line in result.lines if line.component_id == "commission")
+    return max(credited, 1), seconds
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BenchResult:
+    rows: int
+    deals: int
+    payees: int
+    executor: str
+    seconds: float
+    baseline_seconds: float
+    ratio_to_baseline: float
+    rows_per_second: float
+    peak_rss_mb: float
+    reference_rows_per_second: float
+    speedup_vs_reference: float
+    agrees_with_baseline: bool
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(payees: int, rows: int, workdir: Path, executor: str = "duckdb", reference_payees: int = 200,
+        repeat: int = 2) -> BenchResult:
+    """Generate (if needed), then time the vectorized run and the baseline (best of `repeat`)."""
+    import duckdb
+    import ibis
+
+    from attain.engine.vectorized import connect, run_bulk
+
+    folder = workdir / f"quarter-{payees}-{rows}"
+    marker = folder / "deals.count"
+    if not marker.exists():
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(1) as pool:
+            deals = pool.apply(generate, (folder, payees, rows))
+        marker.write_text(str(deals))
+    deals = int(marker.read_text())
+    plan = bench_plan()
+    period = parse_period(PERIOD)
+    con = connect(executor) if executor != "duckdb" else ibis.duckdb.connect()
+    best = float("inf")
+    result = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = run_bulk(plan, folder, period, connection=con)
+        best = min(best, time.perf_counter() - started)
+    raw = duckdb.connect()
+    best_base = float("inf")
+    base = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        base = baseline(raw, folder)
+        best_base = min(best_base, time.perf_counter() - started)
+    agrees = _agree(result, base)
+    credited = deals + deals // SPLIT_EVERY  # split deals credit two payees
+    ref_rows, ref_seconds = reference_sample(folder, reference_payees)
+    reference_rps = ref_rows / ref_seconds
+    rps = credited / best
+    return BenchResult(rows=credited, deals=deals, payees=payees, executor=executor, seconds=round(best, 3),
+                       baseline_seconds=round(best_base, 3), ratio_to_baseline=round(best / best_base, 3),
+                       rows_per_second=round(rps), peak_rss_mb=round(_peak_rss_mb(), 1),
+                       reference_rows_per_second=round(reference_rps),
+                       speedup_vs_reference=round(rps / reference_rps), agrees_with_baseline=agrees)
+
+
+def _agree(vectorized: Any, base: Any) -> bool:
+    if vectorized is None or base is None:
+        return False
+    mine = {r["participant_id"]: (r["milestone"], r["commission"]) for r in vectorized.to_pylist()}
+    theirs = {r["participant_id"]: (r["milestone"], r["commission"]) for r in base.to_pylist()}
+    return mine == theirs
+
+
+__all__ = ["BenchResult", "bench_plan", "generate", "run"]

@@ -11,7 +11,8 @@ from attain.core.periods import parse_period
 from attain.core.plan import Plan
 from attain.engine.reference import calculate
 from attain.engine.vectorized import calculate_vectorized
-from tests.vectorized.generated import datasets, differences, plans
+
+from .generated import datasets, differences, plans
 
 Q1 = parse_period("2026-Q1")
 

@@ -65,37 +65,61 @@ def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credit
     splits = sources.splits
     overlay_roles = list(rules.overlay_roles)
     shared_roles = [r for r in SHARED_ROLES if r not in overlay_roles]
-    in_window = priced.select("deal_id", "owner_id")
-    deal_splits = splits.join(in_window, "deal_id")
+    deal_splits = splits.semi_join(priced.select("deal_id"), "deal_id")
     shared = deal_splits.filter(deal_splits.role.isin(shared_roles)) if shared_roles else deal_splits.filter(False)
     totals = shared.group_by("deal_id").aggregate(total=shared.share.sum().cast(ops.work))
     bad_splits = totals.filter(totals.total != ops.lit(ONE))
-    good = priced.anti_join(bad_splits, "deal_id")
-
+    good_totals = totals.filter(totals.total == ops.lit(ONE)).select("deal_id")
     share_type = splits.share.type()
-    merged = shared.anti_join(bad_splits, "deal_id").group_by(["deal_id", "participant_id", "owner_id"]).aggregate(
+    deal_columns = [c for c in priced.columns if c not in ("owner_id", "status", "amount", "credited")]
+    # Deals without split rows credit their owner in full: no join, no product (most deals).
+    owners = priced.anti_join(totals, "deal_id")
+    owner_credits = owners.select(
+        *deal_columns, participant_id=owners.owner_id, share=ops.lit(ONE).cast(share_type),
+        rule=ibis.literal("owner"), seq=ibis.literal(0), via=ibis.null("string"), amount=owners.credited,
+        deal_amount=owners.amount)
+    merged = shared.semi_join(good_totals, "deal_id").group_by(["deal_id", "participant_id"]).aggregate(
         share=lambda t: t.share.sum().cast(share_type))
-    merged = merged.mutate(rule=(merged.participant_id == merged.owner_id).ifelse("owner", "split"), seq=0)
-    owners = good.anti_join(totals, "deal_id").select(
-        "deal_id", participant_id=good.owner_id, share=ops.lit(ONE).cast(share_type), rule=ibis.literal("owner"),
-        seq=ibis.literal(0))
-    direct = merged.select("deal_id", "participant_id", "share", "rule", "seq").union(owners)
+    split_credits = _credits_for(merged, priced, deal_columns, ops).mutate(
+        rule=lambda t: (t.participant_id == t._owner).ifelse("owner", "split"), seq=ibis.literal(0))
+    direct = merged.select("deal_id", "participant_id", "share", seq=ibis.literal(0)).union(
+        owners.select("deal_id", participant_id=owners.owner_id, share=ops.lit(ONE).cast(share_type),
+                      seq=ibis.literal(0)), distinct=False)
+    parts = [owner_credits.mutate(amount=owner_credits.amount.cast(_credit_type(priced, share_type))),
+             split_credits.drop("_owner")]
     if overlay_roles:
         overlays = deal_splits.filter(deal_splits.role.isin(overlay_roles)).anti_join(bad_splits, "deal_id")
         overlays = overlays.anti_join(direct, ["deal_id", "participant_id"]).select(
-            "deal_id", "participant_id", share=ops.lit(ONE).cast(share_type), rule=ibis.literal("overlay"),
-            seq=ibis.literal(1))
-        direct = direct.union(overlays, distinct=False)
-    direct = direct.mutate(via=ibis.null("string"))
-    shares = direct
+            "deal_id", "participant_id", share=ops.lit(ONE).cast(share_type))
+        parts.append(_credits_for(overlays, priced, deal_columns, ops).drop("_owner").mutate(
+            rule=ibis.literal("overlay"), seq=ibis.literal(1)))
+        direct = direct.union(overlays.mutate(seq=ibis.literal(1)), distinct=False)
     if rules.rollup and sources.chain is not None:
-        shares = shares.union(_rollups(direct, good, sources.chain, ops), distinct=False)
-    deal_columns = [c for c in good.columns if c not in ("owner_id", "status", "amount", "credited")]
-    credits = shares.join(good, "deal_id").select(
-        *deal_columns, "participant_id", "share", "rule", "seq", "via",
-        amount=lambda t: _times(t.credited, t.share, ops), deal_amount=lambda t: t.amount,
-    )
+        good = priced.anti_join(bad_splits, "deal_id")
+        rollups = _rollups(direct, good, sources.chain, ops)
+        parts.append(_credits_for(rollups.select("deal_id", "participant_id", "share", "via"), priced, deal_columns,
+                                  ops, keep_via=True).drop("_owner").mutate(rule=ibis.literal("rollup"),
+                                                                            seq=ibis.literal(2)))
+    order = [*deal_columns, "participant_id", "share", "rule", "seq", "via", "amount", "deal_amount"]
+    credits = parts[0].select(order)
+    for part in parts[1:]:
+        credits = credits.union(part.select(order), distinct=False)
     return Credited(credits=credits, missing_date=missing_date, missing_rate=missing_rate, bad_splits=bad_splits)
+
+
+def _credit_type(priced: Any, share_type: Any) -> Any:
+    scale = (priced.credited.type().scale or 0) + (share_type.scale or 0)
+    return ibis.expr.datatypes.Decimal(38, min(scale, 37))
+
+
+def _credits_for(shares: Any, priced: Any, deal_columns: list[str], ops: Exact, keep_via: bool = False) -> Any:
+    """Credit rows for (deal, participant, share) rows: the deal's columns and credited x share."""
+    joined = shares.join(priced, "deal_id")
+    return joined.select(
+        *deal_columns, "participant_id", "share", _owner=joined.owner_id,
+        via=joined.via if keep_via else ibis.null("string"),
+        amount=_times(joined.credited, joined.share, ops).cast(_credit_type(priced, joined.share.type())),
+        deal_amount=joined.amount)
 
 
 def _times(left: Any, right: Any, ops: Exact) -> Any:
@@ -123,7 +147,7 @@ def _rollups(direct: Any, good: Any, chain: Any, ops: Exact) -> Any:
     )
     one = ops.lit(ONE).cast(direct.share.type())
     return grouped.select("deal_id", "participant_id", share=(grouped.total > one).ifelse(one, grouped.total),
-                          rule=ibis.literal("rollup"), seq=ibis.literal(2), via=grouped.via)
+                          via=grouped.via)
 
 
 def credit_problems(credited: Credited, plan: Plan, con: Any) -> list[Problem]:

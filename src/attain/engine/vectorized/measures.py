@@ -36,6 +36,9 @@ def subs_table(subs: Sequence[Period]) -> Any:
 
 def label_of(date_column: Any, subs: Sequence[Period]) -> Any:
     """The label of the sub-period a date falls in (dates outside every sub-period: null)."""
+    if len(subs) == 1:
+        # Credits are already inside the calculation period; one sub-period is all of it.
+        return ibis.literal(subs[0].label)
     cases = ibis.cases(*[((date_column >= s.start) & (date_column < s.end), s.label) for s in subs],
                        else_=ibis.null("string"))
     return cases

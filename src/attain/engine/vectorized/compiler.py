@@ -35,7 +35,7 @@ from attain.engine.vectorized.measures import (
     quota_values,
     subs_table,
 )
-from attain.engine.vectorized.numeric import Exact, Frac, allocate_columns
+from attain.engine.vectorized.numeric import Exact, Frac, allocate_columns, force_cast
 from attain.engine.vectorized.sources import Sources
 
 
@@ -251,12 +251,12 @@ def _figure_columns(index: int, component: ComponentBase, plan: Plan, table: Any
     value_missing = value.num.isnull()
     missing_quota = quota.num.isnull() | (quota.num == 0) if needs_quota(component) else ibis.literal(False)
     skip = value_missing | missing_quota
-    safe_value = Frac(value_missing.ifelse(ops.lit(ZERO).cast(ops.work), value.num), value.den)
+    safe_value = Frac(value_missing.ifelse(force_cast(ops.lit(ZERO), ops.work), value.num), value.den)
     figures = VecFigures(value=safe_value, quota=quota, target_incentive=component.target_incentive)
     paid = mechanic.vectorize(component, figures, ops)
-    one = ops.lit(ONE).cast(ops.work)
+    one = force_cast(ops.lit(ONE), ops.work)
     # Lines that cannot be paid (no value, or no quota to reach) pay zero, over denominator 1.
-    gross = Frac(skip.ifelse(ops.lit(ZERO).cast(ops.work), paid.num),
+    gross = Frac(skip.ifelse(force_cast(ops.lit(ZERO), ops.work), paid.num),
                  None if paid.den is None else skip.ifelse(one, paid.den))
     columns: dict[str, Any] = {
         f"c{index}_value_n": value.num, f"c{index}_value_d": value.den if value.den is not None else one,
@@ -286,16 +286,16 @@ def _spiff(index: int, component: Spiff, table: Any, credits: Any, sources: Sour
         keep = keep & ConditionCompiler(ops, env, missing=NO_FIELD).truth(component.qualifies)
     qualifying = dated.filter(keep)
     if component.amount_per_deal is not None:
-        per_deal = ops.lit(component.amount_per_deal).cast(ops.work)
+        per_deal = force_cast(ops.lit(component.amount_per_deal), ops.work)
     else:
         per_deal = ops.mul(qualifying.amount, ops.lit(component.rate or ZERO))
     qualifying = qualifying.mutate(per_deal=per_deal)
     sums = qualifying.group_by(["participant_id", "sub"]).aggregate(
-        **{f"c{index}_gross_n": qualifying.per_deal.sum().cast(ops.work),
-           f"c{index}_value_n": qualifying.amount.sum().cast(ops.work),
+        **{f"c{index}_gross_n": force_cast(qualifying.per_deal.sum(), ops.work),
+           f"c{index}_value_n": force_cast(qualifying.amount.sum(), ops.work),
            f"c{index}_count": qualifying.count()})
     table = table.left_join(sums, ["participant_id", "sub"]).drop("participant_id_right", "sub_right")
-    zero = ops.lit(ZERO).cast(ops.work)
+    zero = force_cast(ops.lit(ZERO), ops.work)
     table = table.mutate(**{f"c{index}_gross_n": table[f"c{index}_gross_n"].fill_null(zero),
                             f"c{index}_value_n": table[f"c{index}_value_n"].fill_null(zero),
                             f"c{index}_count": table[f"c{index}_count"].fill_null(0)})
@@ -304,7 +304,7 @@ def _spiff(index: int, component: Spiff, table: Any, credits: Any, sources: Sour
     env["value"] = Typed("num", Frac(table[f"c{index}_value_n"]))
     env["quota"] = Typed("null", None)
     env["attainment"] = Typed("null", None)
-    columns: dict[str, Any] = {f"c{index}_gross_d": ops.lit(ONE).cast(ops.work)}
+    columns: dict[str, Any] = {f"c{index}_gross_d": force_cast(ops.lit(ONE), ops.work)}
     _adjust(index, component, plan, gross, env, ops, columns)
     table = table.mutate(**columns)
     lines = table.select("participant_id", "sub", line_amount=table[f"c{index}_amount"])
@@ -319,10 +319,10 @@ def _deltas(index: int, component: ComponentBase, plan: Plan, table: Any, credit
     assert metric is not None
     dated = credits.mutate(sub=label_of(credits.credit_date, subs))
     dated = dated.filter(dated.sub.notnull() & counted(metric, dated, sources.field_names, ops))
-    dated = dated.mutate(_x=credit_amount(metric, dated, ops).num.cast(ops.work))
+    dated = dated.mutate(_x=force_cast(credit_amount(metric, dated, ops).num, ops.work))
     order = [dated.credit_date, dated.deal_id, dated.seq]
     running = ibis.window(group_by=["participant_id", "sub"], order_by=order, preceding=None, following=0)
-    dated = dated.mutate(_cum=dated._x.sum().over(running).cast(ops.work))
+    dated = dated.mutate(_cum=force_cast(dated._x.sum().over(running), ops.work))
     lines = table.select("participant_id", "sub", line_amount=table[f"c{index}_amount"],
                          _skip=table[f"c{index}_missing_quota"], **_quota_columns(component, table))
     joined = dated.join(lines, ["participant_id", "sub"]).filter(lambda t: ~t._skip)
@@ -331,7 +331,7 @@ def _deltas(index: int, component: ComponentBase, plan: Plan, table: Any, credit
     assert mechanic.vectorize is not None
     ops.begin(joined)
     now = mechanic.vectorize(component, VecFigures(Frac(joined._cum), quota, component.target_incentive), ops)
-    before = mechanic.vectorize(component, VecFigures(Frac((joined._cum - joined._x).cast(ops.work)), quota,
+    before = mechanic.vectorize(component, VecFigures(Frac(force_cast(joined._cum - joined._x, ops.work)), quota,
                                                       component.target_incentive), ops)
     delta = ops.sub(now, before)
     ops.set(_w=delta.num)

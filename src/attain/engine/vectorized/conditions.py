@@ -29,7 +29,7 @@ from attain.core.expressions import (
     Name,
     Unary,
 )
-from attain.engine.vectorized.numeric import Exact, Frac
+from attain.engine.vectorized.numeric import Exact, Frac, force_cast
 
 # The strict grammar of money.parse_decimal: sign, digits, optional fraction; nothing else.
 DECIMAL_PATTERN = r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$"
@@ -46,7 +46,7 @@ class Typed:
 def parse_number(text: Any, ops: Exact) -> Frac:
     """Text as a number under the strict grammar, else no value."""
     cleaned = text.strip()
-    parsed = cleaned.re_search(DECIMAL_PATTERN).ifelse(cleaned.cast(ops.work), ibis.null(ops.work))
+    parsed = cleaned.re_search(DECIMAL_PATTERN).ifelse(force_cast(cleaned, ops.work), ibis.null(ops.work))
     return Frac(parsed)
 
 

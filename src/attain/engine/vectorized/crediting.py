@@ -18,7 +18,7 @@ from attain.core.periods import Period
 from attain.core.plan import Plan
 from attain.core.problems import Problem
 from attain.crediting.credit import SHARED_ROLES
-from attain.engine.vectorized.numeric import Exact
+from attain.engine.vectorized.numeric import Exact, force_cast
 
 RULE_ORDER = {"owner": 0, "split": 0, "overlay": 1, "rollup": 2}
 
@@ -67,7 +67,7 @@ def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credit
     shared_roles = [r for r in SHARED_ROLES if r not in overlay_roles]
     deal_splits = splits.semi_join(priced.select("deal_id"), "deal_id")
     shared = deal_splits.filter(deal_splits.role.isin(shared_roles)) if shared_roles else deal_splits.filter(False)
-    totals = shared.group_by("deal_id").aggregate(total=shared.share.sum().cast(ops.work))
+    totals = shared.group_by("deal_id").aggregate(total=force_cast(shared.share.sum(), ops.work))
     bad_splits = totals.filter(totals.total != ops.lit(ONE))
     good_totals = totals.filter(totals.total == ops.lit(ONE)).select("deal_id")
     share_type = splits.share.type()

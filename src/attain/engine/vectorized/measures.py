@@ -19,7 +19,7 @@ from attain.core.money import ZERO
 from attain.core.periods import Period
 from attain.core.plan import Aggregate, MetricDef, Plan
 from attain.engine.vectorized.conditions import ConditionCompiler, Typed, parse_number
-from attain.engine.vectorized.numeric import Exact, Frac
+from attain.engine.vectorized.numeric import Exact, Frac, force_cast
 from attain.engine.vectorized.sources import FIELD_PREFIX
 
 # A custom field no deal carries reads as no value (there is then no deal to filter).
@@ -49,7 +49,7 @@ def deal_env(credits: Any, field_names: Iterable[str], ops: Exact) -> dict[str, 
     env = {name: Typed("str", credits[FIELD_PREFIX + name]) for name in field_names}
     env.update({
         "deal_id": Typed("str", credits.deal_id), "amount": Typed("num", Frac(credits.amount)),
-        "deal_amount": Typed("num", Frac(credits.deal_amount.cast(ops.work))),
+        "deal_amount": Typed("num", Frac(force_cast(credits.deal_amount, ops.work))),
         "currency": Typed("str", credits.currency), "credit_date": Typed("date", credits.credit_date),
         "rule": Typed("str", credits.rule), "share": Typed("num", Frac(credits.share)),
     })
@@ -67,7 +67,7 @@ def credit_amount(metric: MetricDef, credits: Any, ops: Exact) -> Frac:
         return ops.zero()
     parsed = parse_number(raw, ops)
     blank = raw.isnull() | (raw.strip() == "")
-    return Frac(blank.ifelse(ops.lit(ZERO).cast(ops.work), ops.mul(parsed.num, credits.share)))
+    return Frac(blank.ifelse(force_cast(ops.lit(ZERO), ops.work), ops.mul(parsed.num, credits.share)))
 
 
 def counted(metric: MetricDef, credits: Any, field_names: Iterable[str], ops: Exact) -> Any:
@@ -88,11 +88,11 @@ def credit_metrics(plan: Plan, names: Iterable[str], credits: Any, subs: Sequenc
         keep = counted(metric, dated, field_names, ops)
         if metric.aggregate is Aggregate.COUNT:
             total = dated.count(where=keep) if metric.filter is not None else dated.count()
-            columns["m_" + name] = total.cast(ops.work)
+            columns["m_" + name] = force_cast(total, ops.work)
             continue
         each = credit_amount(metric, dated, ops).num
         kept = each if metric.filter is None else keep.ifelse(each, ops.lit(ZERO))
-        columns["m_" + name] = kept.cast(ops.work).sum().cast(ops.work)
+        columns["m_" + name] = force_cast(force_cast(kept, ops.work).sum(), ops.work)
     return dated.group_by(["participant_id", "sub"]).aggregate(**columns)
 
 
@@ -106,8 +106,8 @@ def observed_values(observations: Any, names: Sequence[tuple[str, str, Aggregate
         order = [ibis.desc(inside.start), ibis.desc(inside.end), ibis.desc(inside.period), ibis.desc(inside.value)]
         ranked = inside.mutate(_r=ibis.row_number().over(group_by=["participant_id", "sub"], order_by=order))
         inside_agg = ranked.group_by(["participant_id", "sub"]).aggregate(
-            total=ranked.value.cast(ops.work).sum().cast(ops.work), obs_count=ranked.value.count(),
-            latest=ranked.value.cast(ops.work).max(where=ranked._r == 0))
+            total=force_cast(force_cast(ranked.value, ops.work).sum(), ops.work), obs_count=ranked.value.count(),
+            latest=force_cast(ranked.value, ops.work).max(where=ranked._r == 0))
         cover = both.filter((both.start <= both.sub_start) & (both.end >= both.sub_end))
         corder = [ibis.desc(cover.start), ibis.desc(cover.end), ibis.desc(cover.period), ibis.desc(cover.value)]
         cranked = cover.mutate(_r=ibis.row_number().over(group_by=["participant_id", "sub"], order_by=corder))
@@ -117,17 +117,17 @@ def observed_values(observations: Any, names: Sequence[tuple[str, str, Aggregate
             participant_id=ibis.coalesce(merged.participant_id, merged.participant_id_right),
             sub=ibis.coalesce(merged.sub, merged.sub_right),
             total=merged.total, obs_count=merged.obs_count, latest=merged.latest,
-            cover_value=merged.cover_value.cast(ops.work))
+            cover_value=force_cast(merged.cover_value, ops.work))
         has_inside = merged.obs_count.notnull() & (merged.obs_count > 0)
         if how is Aggregate.AVERAGE:
             n = has_inside.ifelse(merged.total, merged.cover_value)
-            d = has_inside.ifelse(merged.obs_count.cast(ops.work), ops.lit(Decimal(1)).cast(ops.work))
+            d = has_inside.ifelse(force_cast(merged.obs_count, ops.work), ops.lit(Decimal(1)).cast(ops.work))
         elif how is Aggregate.LATEST:
             n, d = has_inside.ifelse(merged.latest, merged.cover_value), ops.lit(Decimal(1)).cast(ops.work)
         else:
             n, d = has_inside.ifelse(merged.total, merged.cover_value), ops.lit(Decimal(1)).cast(ops.work)
-        rows.append(merged.select("participant_id", "sub", name=ibis.literal(name), n=n.cast(ops.work),
-                                  d=d.cast(ops.work)))
+        rows.append(merged.select("participant_id", "sub", name=ibis.literal(name), n=force_cast(n, ops.work),
+                                  d=force_cast(d, ops.work)))
     if not rows:
         return None
     result = rows[0]
@@ -145,16 +145,16 @@ def quota_values(quotas: Any, keys: Sequence[str], subs: Any, ops: Exact) -> Any
     inside = both.filter((both.start >= both.sub_start) & (both.end <= both.sub_end))
     inside = inside.mutate(_prev_end=inside.end.lag().over(group_by=group, order_by=[inside.start, inside.end]))
     tiled = inside.group_by([*group, "sub_months"]).aggregate(
-        inside_total=lambda t: t.amount.cast(ops.work).sum().cast(ops.work),
+        inside_total=lambda t: force_cast(force_cast(t.amount, ops.work).sum(), ops.work),
         inside_months=lambda t: t.months.sum(),
-        overlaps=lambda t: (t._prev_end.notnull() & (t._prev_end > t.start)).cast("int64").sum(),
+        overlaps=lambda t: (t._prev_end.notnull() & (t._prev_end > t.start)).ifelse(1, 0).sum(),
         labels=lambda t: t.period.group_concat(" + ", order_by=[t.start, t.end, t.period]),
     )
     tiled = tiled.filter((tiled.inside_months == tiled.sub_months) & (tiled.overlaps == 0))
     cover = both.filter((both.start <= both.sub_start) & (both.end >= both.sub_end))
     ranked = cover.mutate(_r=ibis.row_number().over(
         group_by=group, order_by=[cover.start, cover.end, cover.period, cover.amount]))
-    covering = ranked.filter(ranked._r == 0).select(*group, cover_amount=ranked.amount.cast(ops.work),
+    covering = ranked.filter(ranked._r == 0).select(*group, cover_amount=force_cast(ranked.amount, ops.work),
                                                     cover_label=ranked.period, cover_months=ranked.months,
                                                     cover_share_months=ranked.sub_months)
     keys_grid = both.select(*group).distinct()
@@ -165,10 +165,12 @@ def quota_values(quotas: Any, keys: Sequence[str], subs: Any, ops: Exact) -> Any
     one = ops.lit(Decimal(1)).cast(ops.work)
     case = ibis.cases((out.exact.notnull(), "exact"), (out.inside_total.notnull(), "sum"),
                       (out.cover_amount.notnull(), "share"), else_="none")
-    n = ibis.cases((out.exact.notnull(), out.exact.cast(ops.work)), (out.inside_total.notnull(), out.inside_total),
-                   (out.cover_amount.notnull(), ops.mul(out.cover_amount, out.cover_share_months.cast(ops.work))),
+    n = ibis.cases((out.exact.notnull(), force_cast(out.exact, ops.work)),
+                   (out.inside_total.notnull(), out.inside_total),
+                   (out.cover_amount.notnull(),
+                    ops.mul(out.cover_amount, force_cast(out.cover_share_months, ops.work))),
                    else_=ibis.null(ops.work))
-    d = (case == "share").ifelse(out.cover_months.cast(ops.work), one)
-    return out.select(*group, quota_case=case, quota_n=n.cast(ops.work), quota_d=d.cast(ops.work),
+    d = (case == "share").ifelse(force_cast(out.cover_months, ops.work), one)
+    return out.select(*group, quota_case=case, quota_n=force_cast(n, ops.work), quota_d=force_cast(d, ops.work),
                       quota_labels=out.labels, cover_amount=out.cover_amount, cover_label=out.cover_label,
                       cover_months=out.cover_months)

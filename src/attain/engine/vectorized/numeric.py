@@ -55,6 +55,12 @@ def decimal_type(value: Decimal) -> dt.Decimal:
     return dt.Decimal(max(1, integer_digits + scale, scale + 1), scale)
 
 
+def force_cast(expr: Expr, to: dt.DataType) -> Expr:
+    """A cast that is always written out: Ibis drops a cast to the type it already infers, but its
+    inference for decimal products is not the database's (which sums the scales)."""
+    return ibis.expr.operations.Cast(expr, to=to).to_expr()
+
+
 @dataclass(frozen=True, slots=True)
 class Frac:
     """An exact number column: `num / den` with den > 0 (den None: 1). Null num: no value."""
@@ -107,7 +113,7 @@ class Exact:
         return ibis.literal(value, type=decimal_type(value))
 
     def cast(self, expr: Expr) -> Expr:
-        return expr.cast(self.work)
+        return force_cast(expr, self.work)
 
     def _scale(self, expr: Expr) -> int:
         kind = expr.type()
@@ -131,7 +137,7 @@ class Exact:
                 half = budget // 2
                 left, right = self._narrow(left, min(ls, half)), self._narrow(right, min(rs, half))
         left, right = self._comparable(left, right)
-        return (left * right).cast(self.work)
+        return force_cast(left * right, self.work)
 
     def _comparable(self, left: Expr, right: Expr) -> tuple[Expr, Expr]:
         # Ibis types a product by the operand type that dominates in both precision and scale;
@@ -143,13 +149,13 @@ class Exact:
         if (lp >= rp and ls >= rs) or (rp >= lp and rs >= ls):
             return left, right
         if lp >= rp:
-            return left.cast(dt.Decimal(lp, rs)), right
-        return left, right.cast(dt.Decimal(rp, ls))
+            return force_cast(left, dt.Decimal(lp, rs)), right
+        return left, force_cast(right, dt.Decimal(rp, ls))
 
     def _narrow(self, expr: Expr, scale: int) -> Expr:
         scale = max(scale, 0)
         precision = self.profile.operand_precision or 38
-        return expr.cast(dt.Decimal(precision, min(scale, precision - 1)))
+        return force_cast(expr, dt.Decimal(precision, min(scale, precision - 1)))
 
     def frac(self, value: Decimal | Expr) -> Frac:
         return Frac(self.lit(value) if isinstance(value, Decimal) else value)
@@ -179,11 +185,11 @@ class Exact:
 
     def add(self, left: Frac, right: Frac) -> Frac:
         a, b, den = self._scaled(left, right)
-        return self.bind_frac(Frac((a + b).cast(self.work), den))
+        return self.bind_frac(Frac(force_cast(a + b, self.work), den))
 
     def sub(self, left: Frac, right: Frac) -> Frac:
         a, b, den = self._scaled(left, right)
-        return self.bind_frac(Frac((a - b).cast(self.work), den))
+        return self.bind_frac(Frac(force_cast(a - b, self.work), den))
 
     def times(self, left: Frac, right: Frac) -> Frac:
         den = left.den if right.den is None else right.den if left.den is None else self.mul(left.den, right.den)
@@ -193,16 +199,16 @@ class Exact:
         """left / right; null where right is zero (the expression language's "no value")."""
         sign = right.num.sign().cast(dt.Decimal(1, 0))
         num = self.mul(left.num, sign) if right.den is None else self.mul(self.mul(left.num, right.den), sign)
-        magnitude = right.num.abs().cast(self.work)
+        magnitude = force_cast(right.num.abs(), self.work)
         den = magnitude if left.den is None else self.mul(left.den, magnitude)
         safe = (right.num == 0).ifelse(ibis.null(self.work), num)
         return self.bind_frac(Frac(safe, den))
 
     def negate(self, value: Frac) -> Frac:
-        return Frac((-value.num).cast(self.work), value.den)
+        return Frac(force_cast(-value.num, self.work), value.den)
 
     def absolute(self, value: Frac) -> Frac:
-        return Frac(value.num.abs().cast(self.work), value.den)
+        return Frac(force_cast(value.num.abs(), self.work), value.den)
 
     def compare(self, op: str, left: Frac, right: Frac) -> Expr:
         a, b, _ = self._scaled(left, right)
@@ -233,7 +239,7 @@ class Exact:
         # Both branches over one denominator, so a column's denominator never varies by row
         # (deal attribution weighs numerators of one line against each other).
         a, b, den = self._scaled(then, otherwise)
-        return self.bind_frac(Frac(condition.ifelse(a, b).cast(self.work), den))
+        return self.bind_frac(Frac(force_cast(condition.ifelse(a, b), self.work), den))
 
     def minimum(self, left: Frac, right: Frac) -> Frac:
         return self.where(self.le(left, right), left, right)
@@ -268,7 +274,7 @@ class Exact:
         guess = self.bind((num.cast("float64") / den.cast("float64")).floor().cast(whole))
         low = self.mul(guess, den) > num
         high = self.mul((guess + 1).cast(whole), den) <= num
-        return low.ifelse(guess - 1, high.ifelse(guess + 1, guess)).cast(whole)
+        return force_cast(low.ifelse(guess - 1, high.ifelse(guess + 1, guess)), whole)
 
     def round(self, value: Frac, quantum: Decimal, mode: RoundingMode) -> Expr:
         """`value` rounded to a multiple of `quantum` exactly as Decimal.quantize does."""
@@ -276,11 +282,11 @@ class Exact:
         result_type = dt.Decimal(38, places)
         step = self.bind(self.lit(quantum) if value.den is None else self.mul(self.lit(quantum), value.den))
         num = self.bind(value.num)
-        magnitude = self.bind(num.abs().cast(self.work))
+        magnitude = self.bind(force_cast(num.abs(), self.work))
         positive = num >= 0
         units = self.bind(self.floor_div(magnitude, step))
-        rest = self.bind((magnitude - self.mul(units, step)).cast(self.work))
-        twice = (rest + rest).cast(self.work)
+        rest = self.bind(force_cast(magnitude - self.mul(units, step), self.work))
+        twice = force_cast(rest + rest, self.work)
         up_half = twice > step
         tie = twice == step
         inexact = rest > 0
@@ -296,7 +302,7 @@ class Exact:
         }[mode]
         count = bump.ifelse(units + 1, units)
         signed = positive.ifelse(count, -count)
-        return self.mul(signed.cast(dt.Decimal(38, 0)), self.lit(quantum)).cast(result_type)
+        return force_cast(self.mul(force_cast(signed, dt.Decimal(38, 0)), self.lit(quantum)), result_type)
 
 
 def allocate_columns(
@@ -311,19 +317,19 @@ def allocate_columns(
     """
     whole = dt.Decimal(38, 0)
     window = ibis.window(group_by=list(group))
-    weight_sum = table[weight].sum().over(window).cast(ops.work)
+    weight_sum = force_cast(table[weight].sum().over(window), ops.work)
     t = table.mutate(_wsum=weight_sum)
     sign = t._wsum.sign().cast(dt.Decimal(1, 0))
-    units = ops.floor_div(t[total].cast(ops.work), ops.lit(quantum))
-    scaled = ops.mul(ops.mul(units, t[weight].cast(ops.work)), sign)
-    divisor = t._wsum.abs().cast(ops.work)
+    units = ops.floor_div(force_cast(t[total], ops.work), ops.lit(quantum))
+    scaled = ops.mul(ops.mul(units, force_cast(t[weight], ops.work)), sign)
+    divisor = force_cast(t._wsum.abs(), ops.work)
     t = t.mutate(_units=units, _scaled=scaled, _divisor=divisor)
     t = t.mutate(_floor=(t._divisor == 0).ifelse(ibis.null(whole), ops.floor_div(t._scaled, t._divisor)))
-    t = t.mutate(_rest=(t._scaled - ops.mul(t._floor, t._divisor)).cast(ops.work))
-    t = t.mutate(_leftover=(t._units - t._floor.sum().over(window)).cast(whole))
+    t = t.mutate(_rest=force_cast(t._scaled - ops.mul(t._floor, t._divisor), ops.work))
+    t = t.mutate(_leftover=force_cast(t._units - t._floor.sum().over(window), whole))
     ranked = ibis.window(group_by=list(group), order_by=[ibis.desc(t._rest), *(t[c] for c in order)])
     t = t.mutate(_rank=ibis.row_number().over(ranked))
     share = (t._rank < t._leftover).ifelse(t._floor + 1, t._floor)
     places = max(0, -quantum.as_tuple().exponent)  # type: ignore[operator]
-    t = t.mutate(**{out: ops.mul(share.cast(whole), ops.lit(quantum)).cast(dt.Decimal(38, places))})
+    t = t.mutate(**{out: force_cast(ops.mul(force_cast(share, whole), ops.lit(quantum)), dt.Decimal(38, places))})
     return t.drop("_wsum", "_units", "_scaled", "_divisor", "_floor", "_rest", "_leftover", "_rank")

@@ -22,7 +22,7 @@ def duckdb_backend() -> object:
     return ibis.duckdb.connect()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(plan=plans(), data=datasets())
 def test_vectorized_equals_reference_on_duckdb(plan: Plan, data: DataSet, duckdb_backend: object) -> None:

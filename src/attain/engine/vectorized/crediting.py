@@ -18,6 +18,7 @@ from attain.core.periods import Period
 from attain.core.plan import Plan
 from attain.core.problems import Problem
 from attain.crediting.credit import SHARED_ROLES
+from attain.engine.vectorized.measures import ordered_concat
 from attain.engine.vectorized.numeric import Exact, force_cast
 
 RULE_ORDER = {"owner": 0, "split": 0, "overlay": 1, "rollup": 2}
@@ -65,7 +66,7 @@ def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credit
     splits = sources.splits
     overlay_roles = list(rules.overlay_roles)
     shared_roles = [r for r in SHARED_ROLES if r not in overlay_roles]
-    deal_splits = splits.semi_join(priced.select("deal_id"), "deal_id")
+    deal_splits = _semi(splits, priced.select("deal_id"), ["deal_id"], ops)
     shared = deal_splits.filter(deal_splits.role.isin(shared_roles)) if shared_roles else deal_splits.filter(False)
     totals = shared.group_by("deal_id").aggregate(total=force_cast(shared.share.sum(), ops.work))
     bad_splits = totals.filter(totals.total != ops.lit(ONE))
@@ -73,12 +74,12 @@ def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credit
     share_type = splits.share.type()
     deal_columns = [c for c in priced.columns if c not in ("owner_id", "status", "amount", "credited")]
     # Deals without split rows credit their owner in full: no join, no product (most deals).
-    owners = priced.anti_join(totals, "deal_id")
+    owners = _anti(priced, totals, ["deal_id"], ops)
     owner_credits = owners.select(
         *deal_columns, participant_id=owners.owner_id, share=ops.lit(ONE).cast(share_type),
         rule=ibis.literal("owner"), seq=ibis.literal(0), via=ibis.null("string"), amount=owners.credited,
         deal_amount=owners.amount)
-    merged = shared.semi_join(good_totals, "deal_id").group_by(["deal_id", "participant_id"]).aggregate(
+    merged = _semi(shared, good_totals, ["deal_id"], ops).group_by(["deal_id", "participant_id"]).aggregate(
         share=lambda t: t.share.sum().cast(share_type))
     split_credits = _credits_for(merged, priced, deal_columns, ops).mutate(
         rule=lambda t: (t.participant_id == t._owner).ifelse("owner", "split"), seq=ibis.literal(0))
@@ -88,14 +89,14 @@ def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credit
     parts = [owner_credits.mutate(amount=owner_credits.amount.cast(_credit_type(priced, share_type))),
              split_credits.drop("_owner")]
     if overlay_roles:
-        overlays = deal_splits.filter(deal_splits.role.isin(overlay_roles)).anti_join(bad_splits, "deal_id")
-        overlays = overlays.anti_join(direct, ["deal_id", "participant_id"]).select(
+        overlays = _anti(deal_splits.filter(deal_splits.role.isin(overlay_roles)), bad_splits, ["deal_id"], ops)
+        overlays = _anti(overlays, direct, ["deal_id", "participant_id"], ops).select(
             "deal_id", "participant_id", share=ops.lit(ONE).cast(share_type))
         parts.append(_credits_for(overlays, priced, deal_columns, ops).drop("_owner").mutate(
             rule=ibis.literal("overlay"), seq=ibis.literal(1)))
         direct = direct.union(overlays.mutate(seq=ibis.literal(1)), distinct=False)
     if rules.rollup and sources.chain is not None:
-        good = priced.anti_join(bad_splits, "deal_id")
+        good = _anti(priced, bad_splits, ["deal_id"], ops)
         rollups = _rollups(direct, good, sources.chain, ops)
         parts.append(_credits_for(rollups.select("deal_id", "participant_id", "share", "via"), priced, deal_columns,
                                   ops, keep_via=True).drop("_owner").mutate(rule=ibis.literal("rollup"),
@@ -105,6 +106,23 @@ def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credit
     for part in parts[1:]:
         credits = credits.union(part.select(order), distinct=False)
     return Credited(credits=credits, missing_date=missing_date, missing_rate=missing_rate, bad_splits=bad_splits)
+
+
+def _anti(left: Any, right: Any, keys: list[str], ops: Exact) -> Any:
+    """Rows of `left` with no match in `right` on `keys`."""
+    if ops.profile.name != "postgres":
+        return left.anti_join(right, keys)
+    # Ibis 12 with sqlglot 30 writes PostgreSQL an ANTI JOIN it does not have: spell it out.
+    marks = right.select(*keys).distinct().mutate(_matched=ibis.literal(1))
+    joined = left.left_join(marks, keys)
+    return joined.filter(joined._matched.isnull()).select(*left.columns)
+
+
+def _semi(left: Any, right: Any, keys: list[str], ops: Exact) -> Any:
+    """Rows of `left` with a match in `right` on `keys`."""
+    if ops.profile.name != "postgres":
+        return left.semi_join(right, keys)
+    return left.join(right.select(*keys).distinct(), keys).select(*left.columns)
 
 
 def _credit_type(priced: Any, share_type: Any) -> Any:
@@ -139,11 +157,11 @@ def _rollups(direct: Any, good: Any, chain: Any, ops: Exact) -> Any:
     above = dated.join(chain, [dated.participant_id == chain.participant_id, dated.credit_date >= chain.valid_from,
                                dated.credit_date < chain.valid_to])
     above = above.select("deal_id", "share", "seq", below=above.participant_id, participant_id=above.manager_id)
-    above = above.anti_join(direct, ["deal_id", "participant_id"])
-    order = (above.seq.cast("string") + ":" + above.below)
+    above = _anti(above, direct, ["deal_id", "participant_id"], ops)
+    order = (above.seq.cast("string") + "|" + above.below)
     grouped = above.mutate(_order=order).group_by(["deal_id", "participant_id"]).aggregate(
         total=lambda t: t.share.sum().cast(direct.share.type()),
-        via=lambda t: t.below.group_concat(",", order_by=t._order),
+        via=lambda t: ordered_concat(t._order, ",", ops),
     )
     one = ops.lit(ONE).cast(direct.share.type())
     return grouped.select("deal_id", "participant_id", share=(grouped.total > one).ifelse(one, grouped.total),

@@ -27,6 +27,14 @@ NO_FIELD = Typed("str", ibis.null("string"))
 CREDIT_COLUMNS = ("deal_id", "amount", "deal_amount", "currency", "credit_date", "rule", "share")
 
 
+def ordered_concat(keyed: Any, separator: str, ops: Exact) -> Any:
+    """Join the values of a group in order; each value is prefixed by its sort key and a '|'
+    (the key must not contain one). Spark has no ordered string_agg, so it sorts a collected list."""
+    if ops.profile.name == "pyspark":
+        return keyed.collect().sort().map(lambda x: x.split("|")[-1]).join(separator)
+    return keyed.re_replace(r"^.*\|", "").group_concat(separator, order_by=keyed)
+
+
 def subs_table(subs: Sequence[Period]) -> Any:
     return ibis.memtable(pa.table({
         "sub": [s.label for s in subs], "sub_start": pa.array([s.start for s in subs], pa.date32()),
@@ -148,7 +156,8 @@ def quota_values(quotas: Any, keys: Sequence[str], subs: Any, ops: Exact) -> Any
         inside_total=lambda t: force_cast(force_cast(t.amount, ops.work).sum(), ops.work),
         inside_months=lambda t: t.months.sum(),
         overlaps=lambda t: (t._prev_end.notnull() & (t._prev_end > t.start)).ifelse(1, 0).sum(),
-        labels=lambda t: t.period.group_concat(" + ", order_by=[t.start, t.end, t.period]),
+        labels=lambda t: ordered_concat(t.start.cast("string") + "|" + t.end.cast("string") + "|" + t.period,
+                                        " + ", ops),
     )
     tiled = tiled.filter((tiled.inside_months == tiled.sub_months) & (tiled.overlaps == 0))
     cover = both.filter((both.start <= both.sub_start) & (both.end >= both.sub_end))

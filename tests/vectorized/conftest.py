@@ -1,0 +1,44 @@
+"""Backends for the differential tests: DuckDB in-process, PostgreSQL if reachable, Spark local mode."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/attain_test"
+
+
+@pytest.fixture(scope="session")
+def postgres_backend() -> Any:
+    """An Ibis PostgreSQL backend on ATTAIN_TEST_POSTGRES_URL (the database is created if missing)."""
+    psycopg = pytest.importorskip("psycopg")
+    from attain.engine.vectorized import connect
+
+    url = os.environ.get("ATTAIN_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL).replace("postgresql+psycopg://",
+                                                                                   "postgresql://")
+    base, _, name = url.rpartition("/")
+    try:
+        with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=3) as admin:
+            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+                admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL is not reachable: {exc}")
+    return connect("postgres", url)
+
+
+@pytest.fixture(scope="session")
+def spark_backend() -> Iterator[Any]:
+    """An Ibis PySpark backend on one local SparkSession for the whole test session."""
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    from attain.engine.vectorized import connect
+
+    session = (SparkSession.builder.master("local[2]").appName("attain-tests")
+               .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
+               .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    yield connect("spark", session=session)
+    session.stop()

@@ -50,6 +50,12 @@ def _profile(con: Any) -> Any:
     from attain.engine.vectorized.numeric import PROFILES
 
     name = con.name
+    if name == "pyspark":
+        # Spark widens the precision of every DECIMAL product and fails (ANSI) or returns null
+        # once 38 digits are reached; the exact fractions here overflow it on realistic amounts.
+        # Refused rather than run with different numbers until the Spark profile is exact.
+        raise UnsupportedError("the Spark executor cannot yet compute plans exactly (Spark DECIMAL products "
+                               "overflow); use duckdb or postgres")
     if name not in PROFILES:
         raise UnsupportedError(f"the vectorized executor does not know the {name} backend")
     return PROFILES[name]

@@ -31,7 +31,7 @@ def ordered_concat(keyed: Any, separator: str, ops: Exact) -> Any:
     """Join the values of a group in order; each value is prefixed by its sort key and a '|'
     (the key must not contain one). Spark has no ordered string_agg, so it sorts a collected list."""
     if ops.profile.name == "pyspark":
-        return keyed.collect().sort().map(lambda x: x.split("|")[-1]).join(separator)
+        return keyed.collect().sort().map(lambda x: x.re_replace(r"^.*\|", "")).join(separator)
     return keyed.re_replace(r"^.*\|", "").group_concat(separator, order_by=keyed)
 
 

@@ -42,7 +42,7 @@ class Profile:
 
 DUCKDB = Profile("duckdb", dt.Decimal(38, 16), product_scale=22)
 POSTGRES = Profile("postgres", dt.Decimal(38, 16), product_scale=None)
-SPARK = Profile("pyspark", dt.Decimal(38, 12), product_scale=24, operand_precision=19)
+SPARK = Profile("pyspark", dt.Decimal(38, 12), product_scale=12, operand_precision=19)
 PROFILES = {p.name: p for p in (DUCKDB, POSTGRES, SPARK)}
 
 

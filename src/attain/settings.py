@@ -23,7 +23,7 @@ from attain.formats.records import KINDS, ImportMapping
 CONFIG_FILE = "attain.toml"
 DEFAULT_DATABASE_FILE = "attain.db"
 DATABASE_ENV = "ATTAIN_DATABASE_URL"
-EXECUTORS = ("reference", "vectorized")
+EXECUTORS = ("auto", "reference", "duckdb", "postgres", "spark")
 
 TEMPLATE = """\
 # Attain workspace settings. Keep this folder in git (the database file is ignored).
@@ -36,8 +36,9 @@ database_url = ""
 currency = "{currency}"
 # half_up, half_even, half_down, up, down, ceiling, floor
 rounding = "half_up"
-# reference (plain Python, explains every line) or vectorized (DuckDB, for large runs)
-executor = "reference"
+# auto (the reference engine for one payee or a small population, DuckDB for bulk),
+# reference (plain Python), duckdb, postgres or spark (the vectorized executor)
+executor = "auto"
 
 [calendar]
 # The month the fiscal year starts (1 = calendar year) and whether FY labels use the
@@ -73,7 +74,7 @@ class Settings:
     database_url: str = ""
     currency: str = "USD"
     rounding: RoundingMode = RoundingMode.HALF_UP
-    executor: str = "reference"
+    executor: str = "auto"
     calendar: FiscalCalendar = CALENDAR
     mappings: Mapping[str, ImportMapping] = field(default_factory=dict)
 
@@ -147,7 +148,7 @@ def load_settings(root: Path, env: Mapping[str, str] | None = None) -> Settings:
     except ValueError:
         bad("workspace.rounding", "one of " + ", ".join(m.value for m in RoundingMode),
             workspace.get("rounding"))
-    executor = str(workspace.get("executor", "reference"))
+    executor = str(workspace.get("executor", "auto"))
     if executor not in EXECUTORS:
         bad("workspace.executor", "one of " + ", ".join(EXECUTORS), executor)
     calendar = CALENDAR

@@ -149,3 +149,26 @@ def test_cancelled_and_open_deals_earn_no_credit(plan_text):
     ))
     (line,) = calculate(plan, data, parse_period("2026-Q1")).lines
     assert line.amount == Decimal("100.00")
+
+
+def test_an_overlay_named_twice_on_a_deal_is_credited_once(plan_text):
+    component = "- {id: c, kind: flat_rate, metric: bookings, rate: 10%}"
+    plan = parse_plan(plan_text(component, "crediting: {overlay_roles: [se]}\n")).plan
+    data = DataSet(
+        participants=(*reps("a"), Participant(id="s", name="S", role="ae")),
+        deals=(deal("D1", "a", "100000", "2026-02-01"),),
+        splits=(Split(deal_id="D1", participant_id="s", share=Decimal(1), role="se"),
+                Split(deal_id="D1", participant_id="s", share=Decimal(1), role="se")),
+    )
+    result = calculate(plan, data, parse_period("2026-Q1"))
+    assert {line.participant_id: line.amount for line in result.lines} == {
+        "a": Decimal("10000.00"), "s": Decimal("10000.00")}
+
+
+def test_a_derived_rate_without_quota_pays_nothing_and_reports_the_missing_quota(plan_text):
+    component = "- {id: c, kind: flat_rate, metric: bookings, rate: derived, target_incentive: 1000}"
+    plan = parse_plan(plan_text(component)).plan
+    data = DataSet(participants=reps("a"), deals=(deal("D1", "a", "100000", "2026-02-01"),))
+    result = calculate(plan, data, parse_period("2026-Q1"))
+    assert [line.amount for line in result.lines] == [Decimal("0.00")]
+    assert [p.code for p in result.problems] == ["quota_missing"]

@@ -7,10 +7,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from attain.app.executors import calculate_with
 from attain.core.errors import DataError, NotFoundError, PlanError
 from attain.core.periods import CALENDAR, FiscalCalendar, parse_period
 from attain.core.problems import Problem
-from attain.engine.reference import calculate
 from attain.engine.results import CalcResult
 from attain.formats.datafolder import load_folder
 from attain.formats.plan_file import LoadedPlan, load_plan
@@ -44,6 +44,7 @@ def calculate_folder(
     period_label: str,
     calendar: FiscalCalendar = CALENDAR,
     participant: str | None = None,
+    executor: str = "auto",
 ) -> tuple[list[LoadedPlan], list[CalcResult]]:
     """Validate plans and data first (nothing is calculated if anything is wrong), then calculate."""
     try:
@@ -53,7 +54,7 @@ def calculate_folder(
     plans = load_plans(plan_paths)
     data = load_folder(data_dir, calendar)
     only = {participant} if participant else None
-    results = [calculate(p.plan, data, period, calendar, only=only) for p in plans]
+    results = [calculate_with(executor, p.plan, data, period, calendar, only=only) for p in plans]
     if participant and not any(r.payee(participant) for r in results):
         known = data.participant(participant)
         why = "is not covered by any of these plans" if known else "is not in participants.csv"
@@ -66,6 +67,7 @@ def calculate_workspace(
     period_label: str,
     participant: str | None = None,
     as_of: datetime | None = None,
+    executor: str | None = None,
 ) -> tuple[list[Plan], list[CalcResult]]:
     """Calculate from the store: the plan versions and assignments in force on the period's last
     day, and the data as known at `as_of` (everything recorded when None). Nothing is posted."""
@@ -85,7 +87,8 @@ def calculate_workspace(
     if not plans:
         raise NotFoundError("no plans in this workspace: put plan files in plans/ or `attain import plans plans/`")
     only = {participant} if participant else None
-    results = [calculate(plan, data, period, calendar, only=only) for plan in plans]
+    chosen = executor or ws.settings.executor
+    results = [calculate_with(chosen, plan, data, period, calendar, only=only) for plan in plans]
     if participant and not any(r.payee(participant) for r in results):
         why = "is not covered by any plan in force" if data.participant(participant) else "is not in the store"
         raise NotFoundError(f"participant {participant!r} {why} for {period.label}")

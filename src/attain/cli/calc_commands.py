@@ -32,13 +32,15 @@ DataOption = Annotated[Path | None, typer.Option("--data", "-d", help="Folder of
 PeriodOption = Annotated[str, typer.Option("--period", help="Period to calculate, e.g. 2026-Q1, 2026-03, 2026.")]
 WorkspaceOption = Annotated[Path | None, typer.Option(
     "--workspace", "-w", envvar="ATTAIN_WORKSPACE", help="Workspace folder (default: found from here upward).")]
+ExecutorOption = Annotated[str | None, typer.Option(
+    "--executor", "-x", help="auto, reference, duckdb, postgres or spark (default: the workspace's, else auto).")]
 AsOfOption = Annotated[datetime | None, typer.Option(
     "--as-of", help="From the store: the data as known at this UTC moment (e.g. 2026-04-02T09:00:00).")]
 
 
 def compute(
     plan: list[Path] | None, data: Path | None, period: str, participant: str | None,
-    workspace: Path | None, as_of: datetime | None,
+    workspace: Path | None, as_of: datetime | None, executor: str | None = None,
 ) -> tuple[dict[str, Plan], list[CalcResult]]:
     """Plans by id and results, from files when --plan and --data are given, else from the store."""
     if plan or data:
@@ -46,13 +48,13 @@ def compute(
             raise InputError("give both --plan and --data, or neither (to calculate from the workspace's store)")
         if as_of is not None:
             raise InputError("--as-of reads the store; it does not apply to --plan/--data files")
-        loaded, results = calculate_folder(plan, data, period, participant=participant)
+        loaded, results = calculate_folder(plan, data, period, participant=participant, executor=executor or "auto")
         return {p.plan.id: p.plan for p in loaded}, results
     from attain.app.workspace import open_workspace
 
     ws = open_workspace(workspace)
     try:
-        plans, results = calculate_workspace(ws, period, participant=participant, as_of=as_of)
+        plans, results = calculate_workspace(ws, period, participant=participant, as_of=as_of, executor=executor)
     finally:
         ws.close()
     return {p.id: p for p in plans}, results
@@ -66,9 +68,10 @@ def calc(
     participant: Annotated[str | None, typer.Option(help="Only this participant.")] = None,
     workspace: WorkspaceOption = None,
     as_of: AsOfOption = None,
+    executor: ExecutorOption = None,
 ) -> None:
     """Calculate every covered payee's payout for a period (nothing is posted)."""
-    _plans, results = compute(plan, data, period, participant, workspace, as_of)
+    _plans, results = compute(plan, data, period, participant, workspace, as_of, executor)
     if output is OutputFormat.json:
         typer.echo(results_json(results), nl=False)
     elif output is OutputFormat.csv:

@@ -113,10 +113,9 @@ def _direct_shares(
             for pid, share in sorted(merged.items())
         ]
     holders = {pid for pid, _, _ in direct}
+    # an overlay is credited once per person, however many overlay rows name them
     direct.extend(
-        (s.participant_id, ONE, CreditRule.OVERLAY)
-        for s in sorted(overlays, key=lambda s: s.participant_id)
-        if s.participant_id not in holders
+        (pid, ONE, CreditRule.OVERLAY) for pid in sorted({s.participant_id for s in overlays}) if pid not in holders
     )
     return direct, None
 

@@ -34,6 +34,13 @@ def to_value(bound: Decimal, basis: Basis, figures: Figures) -> Decimal:
     return bound * figures.quota
 
 
+def effective_rate(rate: Rate, figures: Figures) -> Decimal:
+    """A fixed rate, or the derived one (TI / quota); a derived rate without a quota cannot pay."""
+    if rate.derived and figures.base_rate is None:
+        raise NeedsQuota("a rate derived as target incentive / quota needs both")
+    return rate.resolve(figures.base_rate)
+
+
 def reached(pos: Decimal, threshold: Decimal, inclusive: bool) -> bool:
     return pos >= threshold if inclusive else pos > threshold
 
@@ -59,7 +66,7 @@ def marginal_slices(
         base = top - low
         if base <= 0:
             continue
-        effective = rate.resolve(figures.base_rate)
+        effective = effective_rate(rate, figures)
         amount = base * effective
         total += amount
         slices.append(Slice(label=label, lower=lower, upper=upper, base=base, rate=effective, amount=amount))

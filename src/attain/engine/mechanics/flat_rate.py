@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from attain.core.plan import FlatRate
 from attain.engine.columns import ColumnFigures, ColumnOps, Num
+from attain.engine.mechanics.common import effective_rate
 from attain.engine.results import Figures, Outcome, Slice
 
 
 def pay(component: FlatRate, figures: Figures) -> Outcome:
-    rate = component.rate.resolve(figures.base_rate)
+    rate = effective_rate(component.rate, figures)
     amount = figures.value * rate
     return Outcome(
         amount=amount,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from attain.core.money import ZERO
 from attain.core.plan import RateAbove
 from attain.engine.columns import ColumnFigures, ColumnOps, Num
-from attain.engine.mechanics.common import bound_text, to_value
+from attain.engine.mechanics.common import bound_text, effective_rate, to_value
 from attain.engine.results import Figures, Outcome, Slice
 
 
@@ -14,7 +14,7 @@ def pay(component: RateAbove, figures: Figures) -> Outcome:
     above = figures.value - threshold
     if above <= 0:
         return Outcome(amount=ZERO, note=f"{bound_text(component.threshold, component.basis)} not passed")
-    rate = component.rate.resolve(figures.base_rate)
+    rate = effective_rate(component.rate, figures)
     amount = above * rate
     label = f"above {bound_text(component.threshold, component.basis)}"
     return Outcome(

@@ -7,7 +7,7 @@ from decimal import Decimal
 from attain.core.money import ZERO
 from attain.core.plan import BoundaryOwner, RetroactiveTiers, Tier
 from attain.engine.columns import ColumnFigures, ColumnOps, Num
-from attain.engine.mechanics.common import bound_text, position
+from attain.engine.mechanics.common import bound_text, effective_rate, position
 from attain.engine.results import Figures, Outcome, Slice
 
 
@@ -32,7 +32,7 @@ def pay(component: RetroactiveTiers, figures: Figures) -> Outcome:
     tier = tier_reached(component, pos)
     if tier is None:
         return Outcome(amount=ZERO, note="no tier reached")
-    rate = tier.rate.resolve(figures.base_rate)
+    rate = effective_rate(tier.rate, figures)
     amount = figures.value * rate
     label = tier.label or f"{bound_text(tier.lower, component.basis)}-{bound_text(tier.upper, component.basis)}"
     return Outcome(

@@ -91,7 +91,7 @@ def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credit
     if overlay_roles:
         overlays = _anti(deal_splits.filter(deal_splits.role.isin(overlay_roles)), bad_splits, ["deal_id"], ops)
         overlays = _anti(overlays, direct, ["deal_id", "participant_id"], ops).select(
-            "deal_id", "participant_id", share=ops.lit(ONE).cast(share_type))
+            "deal_id", "participant_id", share=ops.lit(ONE).cast(share_type)).distinct()
         parts.append(_credits_for(overlays, priced, deal_columns, ops).drop("_owner").mutate(
             rule=ibis.literal("overlay"), seq=ibis.literal(1)))
         direct = direct.union(overlays.mutate(seq=ibis.literal(1)), distinct=False)

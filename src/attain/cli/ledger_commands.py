@@ -312,6 +312,11 @@ def statement(participant: Annotated[str, typer.Option("--participant", help="Pa
     finally:
         ws.close()
     console.print(f"Statement for [bold]{participant}[/], {result.period} ({result.state})", highlight=False)
+    if not result.lines:
+        console.print("No entries: nothing was earned, adjusted or paid in this period. "
+                      f"`attain explain --participant {participant} --period {result.period}` shows why.",
+                      highlight=False)
+        return
     table = Table("kind", "component", "origin", "amount", "explanation")
     for e in result.lines:
         table.add_row(e.kind.value, e.component_id, e.origin, format_money(e.amount, e.currency), e.explanation)

@@ -93,21 +93,31 @@ def generate(folder: Path, payees: int, rows: int) -> int:
     return deals
 
 
+# The baseline: the bench plan as a person would write it in DuckDB SQL, exact DECIMAL all the
+# way (no double anywhere). It computes what the plan does on this data:
+# - credits: won USD deals booked in the quarter, amount x delivered share; a deal with split
+#   rows (roles split/owner) credits each split payee amount x delivered x share, but only if its
+#   shares sum to 100% (otherwise the deal credits no one); a deal without split rows credits
+#   its owner in full. The deals are read once, streamed through a join with the small split
+#   table, and summed per payee (bookings and the count of credits);
+# - per payee: the quarter's quota (the payee's quota for 2026-Q1), the milestone (10,000 once
+#   bookings reach quota), marginal tiers 2% / 5% / 8% on the attainment bands 0-50%, 50-100%,
+#   above 100%, paid only with at least three credited deals and capped at 60,000 (3x the
+#   target incentive), rounded once to the cent.
 BASELINE_SQL = """
-WITH won AS (
-  SELECT deal_id, owner_id, amount * delivered AS credited FROM read_parquet('{deals}')
-  WHERE status = 'won' AND booked_on >= DATE '2026-01-01' AND booked_on < DATE '2026-04-01'
+WITH shared AS (
+  SELECT deal_id, participant_id, share FROM read_parquet('{splits}') WHERE role IN ('split', 'owner')
+), totals AS (
+  SELECT deal_id, sum(share) AS total FROM shared GROUP BY deal_id
 ), shares AS (
-  SELECT s.deal_id, s.participant_id, s.share FROM read_parquet('{splits}') s
-  WHERE s.role IN ('split', 'owner') AND s.deal_id IN (SELECT deal_id FROM won)
-), good AS (
-  SELECT deal_id FROM shares GROUP BY deal_id HAVING sum(share) = 1
+  SELECT deal_id, participant_id, sum(share) AS share FROM shared
+  WHERE deal_id IN (SELECT deal_id FROM totals WHERE total = 1) GROUP BY deal_id, participant_id
 ), credits AS (
-  SELECT w.owner_id AS participant_id, w.credited AS amount FROM won w
-  WHERE w.deal_id NOT IN (SELECT deal_id FROM shares)
-  UNION ALL
-  SELECT s.participant_id, w.credited * s.share FROM shares s JOIN won w USING (deal_id)
-  WHERE s.deal_id IN (SELECT deal_id FROM good)
+  SELECT coalesce(s.participant_id, d.owner_id) AS participant_id,
+         d.amount * d.delivered * coalesce(s.share, 1) AS amount
+  FROM read_parquet('{deals}') d LEFT JOIN shares s USING (deal_id)
+  WHERE d.status = 'won' AND d.currency = 'USD' AND d.booked_on >= DATE '2026-01-01'
+    AND d.booked_on < DATE '2026-04-01' AND d.deal_id NOT IN (SELECT deal_id FROM totals WHERE total <> 1)
 ), per_payee AS (
   SELECT participant_id, sum(amount) AS bookings, count(*) AS deal_count FROM credits GROUP BY participant_id
 ), figures AS (

@@ -69,25 +69,44 @@ def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credit
     deal_splits = _semi(splits, priced.select("deal_id"), ["deal_id"], ops)
     shared = deal_splits.filter(deal_splits.role.isin(shared_roles)) if shared_roles else deal_splits.filter(False)
     totals = shared.group_by("deal_id").aggregate(total=force_cast(shared.share.sum(), ops.work))
+    # The deals crediting skips for their splits (a problem each): only those in the window.
     bad_splits = totals.filter(totals.total != ops.lit(ONE))
-    good_totals = totals.filter(totals.total == ops.lit(ONE)).select("deal_id")
     share_type = splits.share.type()
     deal_columns = [c for c in priced.columns if c not in ("owner_id", "status", "amount", "credited")]
-    # Deals without split rows credit their owner in full: no join, no product (most deals).
-    owners = _anti(priced, totals, ["deal_id"], ops)
-    owner_credits = owners.select(
-        *deal_columns, participant_id=owners.owner_id, share=ops.lit(ONE).cast(share_type),
-        rule=ibis.literal("owner"), seq=ibis.literal(0), via=ibis.null("string"), amount=owners.credited,
-        deal_amount=owners.amount)
-    merged = _semi(shared, good_totals, ["deal_id"], ops).group_by(["deal_id", "participant_id"]).aggregate(
+    # The credits are one pass over the deals: a left join to the (small) table of split shares
+    # of deals whose splits sum to 100%, deals whose splits do not dropped. The split totals are
+    # taken over all split rows (a deal's total does not depend on the window), so the deals are
+    # read once and streamed, never materialized for a second use.
+    all_shared = splits.filter(splits.role.isin(shared_roles)) if shared_roles else splits.filter(False)
+    all_totals = all_shared.group_by("deal_id").aggregate(total=force_cast(all_shared.share.sum(), ops.work))
+    good_deals = all_totals.filter(all_totals.total == ops.lit(ONE)).select("deal_id")
+    bad_deals = all_totals.filter(all_totals.total != ops.lit(ONE)).select("deal_id")
+    merged = _semi(all_shared, good_deals, ["deal_id"], ops).group_by(["deal_id", "participant_id"]).aggregate(
         share=lambda t: t.share.sum().cast(share_type))
-    split_credits = _credits_for(merged, priced, deal_columns, ops).mutate(
-        rule=lambda t: (t.participant_id == t._owner).ifelse("owner", "split"), seq=ibis.literal(0))
-    direct = merged.select("deal_id", "participant_id", "share", seq=ibis.literal(0)).union(
-        owners.select("deal_id", participant_id=owners.owner_id, share=ops.lit(ONE).cast(share_type),
-                      seq=ibis.literal(0)), distinct=False)
-    parts = [owner_credits.mutate(amount=owner_credits.amount.cast(_credit_type(priced, share_type))),
-             split_credits.drop("_owner")]
+    creditable = _anti(priced, bad_deals, ["deal_id"], ops)
+    split_shares = merged.rename(_split_deal="deal_id", _split_pid="participant_id", _split_share="share")
+    joined = creditable.left_join(split_shares, creditable.deal_id == split_shares._split_deal)
+    split_row = joined._split_pid.notnull()
+    payee = split_row.ifelse(joined._split_pid, joined.owner_id)
+    share = split_row.ifelse(joined._split_share, ops.lit(ONE).cast(share_type))
+    # Deals without split rows credit their owner in full (no product: credited x 1 is credited).
+    # Both branches are cast to the credit type first: a CASE over two DECIMAL(38) types of
+    # different scales would be given a narrower scale by the database.
+    credit_type = _credit_type(priced, share_type)
+    amount = force_cast(split_row.ifelse(force_cast(_times(joined.credited, joined._split_share, ops), credit_type),
+                                         force_cast(joined.credited, credit_type)), credit_type)
+    direct_credits = joined.select(
+        *deal_columns, participant_id=payee, share=share,
+        rule=(~split_row | (payee == joined.owner_id)).ifelse("owner", "split"), seq=ibis.literal(0),
+        via=ibis.null("string"), amount=amount, deal_amount=joined.amount)
+    parts = [direct_credits]
+    if overlay_roles or (rules.rollup and sources.chain is not None):
+        # Overlays and roll-ups need every direct credit's (deal, participant): only then is
+        # the deal table read a second time.
+        owners = _anti(priced, all_totals, ["deal_id"], ops)
+        direct = merged.select("deal_id", "participant_id", "share", seq=ibis.literal(0)).union(
+            owners.select("deal_id", participant_id=owners.owner_id, share=ops.lit(ONE).cast(share_type),
+                          seq=ibis.literal(0)), distinct=False)
     if overlay_roles:
         overlays = _anti(deal_splits.filter(deal_splits.role.isin(overlay_roles)), bad_splits, ["deal_id"], ops)
         overlays = _anti(overlays, direct, ["deal_id", "participant_id"], ops).select(

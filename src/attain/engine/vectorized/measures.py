@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import pyarrow as pa
 
 from attain.core.money import ZERO
@@ -100,7 +101,13 @@ def credit_metrics(plan: Plan, names: Iterable[str], credits: Any, subs: Sequenc
             continue
         each = credit_amount(metric, dated, ops).num
         kept = each if metric.filter is None else keep.ifelse(each, ops.lit(ZERO))
-        columns["m_" + name] = force_cast(force_cast(kept, ops.work).sum(), ops.work)
+        kind = kept.type()
+        if isinstance(kind, dt.Decimal) and kind.scale is not None and kind.scale <= ops.work.scale:
+            # Summed in the credits' own DECIMAL scale, then widened once per payee: the same
+            # exact sum (no division comes before it), without a 128-bit rescale of every credit.
+            columns["m_" + name] = force_cast(kept.sum(), ops.work)
+        else:
+            columns["m_" + name] = force_cast(force_cast(kept, ops.work).sum(), ops.work)
     return dated.group_by(["participant_id", "sub"]).aggregate(**columns)
 
 

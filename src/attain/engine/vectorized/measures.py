@@ -157,7 +157,13 @@ def quota_values(quotas: Any, keys: Sequence[str], subs: Any, ops: Exact) -> Any
     both = wanted.cross_join(subs)
     group = ["participant_id", "metric", "sub"]
     exact = both.filter(both.period == both.sub).group_by(group).aggregate(exact=lambda t: t.amount.min())
-    inside = both.filter((both.start >= both.sub_start) & (both.end <= both.sub_end))
+    # The quotas tiling a sub-period and the one covering it are only read where there is no
+    # quota for the sub-period itself (usually there is), so only those (payee, sub) are ranked.
+    found = exact.filter(exact.exact.notnull()).select(*group)
+    other = both.anti_join(found, group) if ops.profile.name != "postgres" else both.left_join(
+        found.mutate(_has_exact=ibis.literal(1)), group).filter(lambda t: t._has_exact.isnull()).select(
+        *both.columns)
+    inside = other.filter((other.start >= other.sub_start) & (other.end <= other.sub_end))
     inside = inside.mutate(_prev_end=inside.end.lag().over(group_by=group, order_by=[inside.start, inside.end]))
     tiled = inside.group_by([*group, "sub_months"]).aggregate(
         inside_total=lambda t: force_cast(force_cast(t.amount, ops.work).sum(), ops.work),
@@ -167,7 +173,7 @@ def quota_values(quotas: Any, keys: Sequence[str], subs: Any, ops: Exact) -> Any
                                         " + ", ops),
     )
     tiled = tiled.filter((tiled.inside_months == tiled.sub_months) & (tiled.overlaps == 0))
-    cover = both.filter((both.start <= both.sub_start) & (both.end >= both.sub_end))
+    cover = other.filter((other.start <= other.sub_start) & (other.end >= other.sub_end))
     ranked = cover.mutate(_r=ibis.row_number().over(
         group_by=group, order_by=[cover.start, cover.end, cover.period, cover.amount]))
     covering = ranked.filter(ranked._r == 0).select(*group, cover_amount=force_cast(ranked.amount, ops.work),

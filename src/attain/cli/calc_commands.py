@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from attain.app.calculation import calculate_folder, calculate_workspace
+from attain.cli.options import WorkspaceOption
 from attain.core.errors import InputError, NotFoundError
 from attain.core.plan import Plan
 from attain.engine.results import CalcResult
@@ -30,8 +31,6 @@ PlanOption = Annotated[list[Path] | None, typer.Option(
     "--plan", "-p", help="Plan file (repeat for several plans). Without --plan and --data: the workspace's store.")]
 DataOption = Annotated[Path | None, typer.Option("--data", "-d", help="Folder of CSV files (see docs/data-format.md).")]
 PeriodOption = Annotated[str, typer.Option("--period", help="Period to calculate, e.g. 2026-Q1, 2026-03, 2026.")]
-WorkspaceOption = Annotated[Path | None, typer.Option(
-    "--workspace", "-w", envvar="ATTAIN_WORKSPACE", help="Workspace folder (default: found from here upward).")]
 ExecutorOption = Annotated[str | None, typer.Option(
     "--executor", "-x", help="auto, reference, duckdb, postgres or spark (default: the workspace's, else auto).")]
 AsOfOption = Annotated[datetime | None, typer.Option(

@@ -12,16 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from attain.app.workspace import Workspace, open_workspace
+from attain.cli.options import WorkspaceOption
 from attain.core.money import ZERO, format_money
 
 console = Console()
 err_console = Console(stderr=True)
 
-WorkspaceOption = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", help="Workspace folder (default: found from here upward).",
-                 envvar="ATTAIN_WORKSPACE"),
-]
 UserOption = Annotated[
     str | None,
     typer.Option("--user", help="Who is acting (default: $ATTAIN_USER, else the OS user).", envvar="ATTAIN_USER"),

@@ -14,16 +14,12 @@ from rich.table import Table
 from attain.app.credits import list_credits
 from attain.app.imports import import_file
 from attain.app.workspace import init_workspace, open_workspace, upgrade_workspace
+from attain.cli.options import WorkspaceOption
 from attain.core.money import ZERO, format_money
 
 console = Console()
 err_console = Console(stderr=True)
 
-WorkspaceOption = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", help="Workspace folder (default: found from here upward).",
-                 envvar="ATTAIN_WORKSPACE"),
-]
 PROGRESS_MIN_ROWS = 20_000
 
 

@@ -17,7 +17,8 @@ from decimal import Decimal
 from attain.core.money import ZERO, RoundingMode, round_money
 from attain.core.periods import Period
 from attain.core.plan import DrawTerms
-from attain.ledger.entries import DRAW_KINDS, Entry, EntryKind, entry_key, sequence_counts, take_sequence
+from attain.ledger.entries import DRAW_KINDS, Entry, EntryKind, sequence_counts
+from attain.ledger.posting import make_entry
 
 DRAW_COMPONENT = "draw"
 
@@ -67,33 +68,20 @@ def post_draw(
     posted_advance = sum((e.amount for e in here if e.kind is EntryKind.DRAW_ADVANCE), ZERO)
     if advance != posted_advance:
         kind_text = "recoverable" if terms.recoverable else "non-recoverable"
-        entries.append(_draw_entry(
-            pay_period, target, EntryKind.DRAW_ADVANCE, currency, advance - posted_advance, counts,
+        entries.append(make_entry(
+            pay_period, target, EntryKind.DRAW_ADVANCE, currency, advance - posted_advance, (), counts,
             f"{kind_text} draw: guarantee {guarantee} {currency} for {months} month(s) of the "
             f"{terms.months}-month draw from {start.isoformat()}, earnings this period {earned} {currency}"
             + ("" if not posted_advance else f", already advanced {posted_advance} {currency}"),
         ))
     posted_recovery = sum((e.amount for e in here if e.kind is EntryKind.DRAW_RECOVERY), ZERO)
     if -recovery != posted_recovery:
-        entries.append(_draw_entry(
-            pay_period, target, EntryKind.DRAW_RECOVERY, currency, -recovery - posted_recovery, counts,
+        entries.append(make_entry(
+            pay_period, target, EntryKind.DRAW_RECOVERY, currency, -recovery - posted_recovery, (), counts,
             f"draw recovery: {terms.recovery_share * 100:g}% of earnings above the guarantee "
             f"({earned} - {guarantee} {currency}), at most the outstanding draw balance",
         ))
     return tuple(entries)
-
-
-def _draw_entry(pay_period: Period, target: tuple[str, str, str, str], kind: EntryKind, currency: str,
-                amount: Decimal, counts: dict[tuple[tuple[str, str, str, str], EntryKind], int],
-                why: str) -> Entry:
-    participant_id, plan_id, component_id, origin = target
-    sequence = take_sequence(counts, target, kind)
-    return Entry(
-        key=entry_key(pay_period.label, participant_id, plan_id, component_id, origin, kind, sequence),
-        period=pay_period.label, origin=origin, participant_id=participant_id, plan_id=plan_id,
-        component_id=component_id, kind=kind, currency=currency, amount=amount, explanation=why,
-        pay_item=kind.pay_item,
-    )
 
 
 def draw_balance(entries: Sequence[Entry], participant_id: str, plan_id: str) -> Decimal:

@@ -130,7 +130,7 @@ def _settle(
     if clawed:
         claw = sum((c.amount for c in clawed), ZERO)
         names = ", ".join(c.deal_id for c in clawed)
-        entries.append(_entry(
+        entries.append(make_entry(
             pay_period, target, EntryKind.CLAWBACK, currency, claw, tuple(clawed), counts,
             f"clawback of {what}: deal(s) {names} cancelled within the "
             f"{'plan' if window is None else f'{window}-day'} clawback window; "
@@ -172,11 +172,11 @@ def _settle(
         why += f"; {now.why}"
     if kept:
         why += f"; deal(s) {', '.join(kept)} cancelled after the clawback window: paid amount kept"
-    entries.append(_entry(pay_period, target, kind, currency, delta, tuple(deal_deltas), counts, why))
+    entries.append(make_entry(pay_period, target, kind, currency, delta, tuple(deal_deltas), counts, why))
     return entries
 
 
-def _entry(pay_period: Period, target: Target, kind: EntryKind, currency: str, amount: Decimal,
+def make_entry(pay_period: Period, target: Target, kind: EntryKind, currency: str, amount: Decimal,
            deals: tuple[DealShare, ...], counts: SequenceCounts, why: str) -> Entry:
     participant_id, plan_id, component_id, origin = target
     sequence = take_sequence(counts, target, kind)

@@ -172,3 +172,31 @@ def test_a_derived_rate_without_quota_pays_nothing_and_reports_the_missing_quota
     result = calculate(plan, data, parse_period("2026-Q1"))
     assert [line.amount for line in result.lines] == [Decimal("0.00")]
     assert [p.code for p in result.problems] == ["quota_missing"]
+
+
+def test_a_deal_without_a_filtered_field_has_no_value_for_it():
+    # A blank cell is a field the deal does not carry: the filter is not true for it, on both
+    # executors (the vectorized one reads a missing column value as SQL NULL).
+    from attain.engine.vectorized import calculate_vectorized
+
+    plan = parse_plan("""
+plan: test
+name: Test plan
+currency: USD
+metrics:
+  enterprise_bookings: {sum: amount, filter: "segment == 'enterprise' or seats > 100"}
+components:
+  - {id: enterprise, kind: flat_rate, metric: enterprise_bookings, rate: 10%}
+""").plan
+    data = DataSet(
+        participants=reps("a"),
+        deals=(deal("D1", "a", "1000", "2026-01-10", segment="enterprise"),
+               deal("D2", "a", "2000", "2026-01-11"),
+               deal("D3", "a", "4000", "2026-01-12", seats="150"),
+               deal("D4", "a", "8000", "2026-01-13", segment="smb", seats=""),),
+    )
+    for result in (calculate(plan, data, parse_period("2026-Q1")),
+                   calculate_vectorized(plan, data, parse_period("2026-Q1"))):
+        (line,) = result.lines
+        assert line.amount == Decimal("500.00")  # 10% of D1 and D3
+        assert sorted(d.deal_id for d in line.deals) == ["D1", "D3"]

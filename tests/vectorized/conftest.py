@@ -29,16 +29,33 @@ def postgres_backend() -> Any:
     return connect("postgres", url)
 
 
+# Local mode on a few rows: every shuffle, broadcast, adaptive re-plan and generated class costs
+# more than the rows themselves, so the test session runs one partition, plans once and interprets.
+SPARK_TEST_SETTINGS = {
+    "spark.sql.shuffle.partitions": "1",
+    "spark.default.parallelism": "1",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+}
+
+
 @pytest.fixture(scope="session")
 def spark_backend() -> Iterator[Any]:
-    """An Ibis PySpark backend on one local SparkSession for the whole test session."""
+    """An Ibis PySpark backend on one local SparkSession for the whole test session, connected the
+    way a user's session is (connect("spark", session=...) sets what exactness needs)."""
     pytest.importorskip("pyspark")
     from pyspark.sql import SparkSession
 
     from attain.engine.vectorized import connect
 
-    session = (SparkSession.builder.master("local[2]").appName("attain-tests")
-               .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-               .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    builder = SparkSession.builder.master("local[2]").appName("attain-tests")
+    for key, value in SPARK_TEST_SETTINGS.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
     yield connect("spark", session=session)
     session.stop()

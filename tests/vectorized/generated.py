@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from attain.core.dataset import DataSet
 from attain.core.expressions import parse
-from attain.core.money import RoundingMode, RoundingPolicy
+from attain.core.money import RoundingMode, RoundingPoint, RoundingPolicy
 from attain.core.periods import PeriodKind
 from attain.core.plan import (
     Accelerator,
@@ -28,11 +28,14 @@ from attain.core.plan import (
     MetricDef,
     Milestone,
     Plan,
+    Pool,
+    PoolBucket,
     Rate,
     RateAbove,
     Reduction,
     RetroactiveTiers,
     Spiff,
+    SplitMethod,
     Step,
     StepMode,
     Stepped,
@@ -71,9 +74,16 @@ ratios = st.sampled_from([Decimal(v) for v in ("0.5", "0.8", "0.9", "1", "1.2", 
 rates = st.sampled_from([Decimal(v) for v in ("0.02", "0.05", "0.08", "0.1", "0.035", "0")])
 
 
+FIGURE_KINDS = ["milestone", "stepped", "flat", "above", "marginal", "retro", "accel"]
+# Pool buckets: shares summing to 100%, and what each is split by (None: the pool's own metric).
+BUCKET_SHARES = [(Decimal(1),), (Decimal("0.6"), Decimal("0.3"), Decimal("0.1")), (Decimal("0.5"), Decimal("0.5")),
+                 (Decimal("0.34"), Decimal("0.33"), Decimal("0.33")), (Decimal("0.7"), Decimal("0.3"))]
+WEIGHT_METRICS = [None, None, "csat", "incidents", "bookings", "deal_count", "new_bookings"]
+
+
 @st.composite
-def rate(draw: st.DrawFn) -> Rate:
-    if draw(st.booleans()):
+def rate(draw: st.DrawFn, fixed: bool = False) -> Rate:
+    if fixed or draw(st.booleans()):
         return Rate(fixed=draw(rates))
     return Rate(multiplier=draw(st.sampled_from([Decimal("1"), Decimal("1.5"), Decimal("0.5")])))
 
@@ -96,7 +106,7 @@ def adjustments(draw: st.DrawFn) -> dict[str, object]:
 
 
 @st.composite
-def tiers(draw: st.DrawFn, basis: Basis) -> tuple[Tier, ...]:
+def tiers(draw: st.DrawFn, basis: Basis, fixed: bool = False) -> tuple[Tier, ...]:
     scale = Decimal(1) if basis is Basis.ATTAINMENT else Decimal(1_000_000)
     bounds = sorted(draw(st.sets(st.sampled_from([Decimal(v) for v in ("0.5", "0.8", "1", "1.2", "1.5")]),
                                  max_size=3)))
@@ -104,21 +114,26 @@ def tiers(draw: st.DrawFn, basis: Basis) -> tuple[Tier, ...]:
     uppers = [*(b * scale for b in bounds), None]
     if draw(st.booleans()) and uppers[-1] is None and len(uppers) > 1:
         uppers[-1] = lowers[-1] * 2 if lowers[-1] else scale
-    return tuple(Tier(lower=lo, upper=up, rate=draw(rate())) for lo, up in zip(lowers, uppers, strict=True))
+    return tuple(Tier(lower=lo, upper=up, rate=draw(rate(fixed))) for lo, up in zip(lowers, uppers, strict=True))
 
 
 def _base(draw: st.DrawFn, index: int, period: PeriodKind) -> dict[str, object]:
     return {"id": f"c{index}", "label": f"Component {index}", "metric": draw(st.sampled_from(
         ["bookings", "bookings", "new_bookings", "deal_count"])), "period": period,
         "target_incentive": draw(st.sampled_from([Decimal("10000"), Decimal("50000"), Decimal("7500")])),
-        **draw(adjustments())}
+        "quota": draw(st.sampled_from([None, None, None, Decimal("250000")])), **draw(adjustments())}
 
 
 @st.composite
-def component(draw: st.DrawFn, index: int) -> object:
-    kind = draw(st.sampled_from(["milestone", "stepped", "flat", "above", "marginal", "retro", "accel", "spiff"]))
-    period = draw(st.sampled_from([PeriodKind.QUARTER, PeriodKind.QUARTER, PeriodKind.MONTH]))
+def component(draw: st.DrawFn, index: int, fixed: bool = False, kinds: tuple[str, ...] | None = None,
+              period: PeriodKind | None = None) -> object:
+    """A component of any kind; `fixed`: every rate fixed (none derived from target / quota)."""
+    kind = draw(st.sampled_from(list(kinds or (*FIGURE_KINDS, "spiff", "pool"))))
+    if period is None:
+        period = draw(st.sampled_from([PeriodKind.QUARTER, PeriodKind.QUARTER, PeriodKind.MONTH]))
     base = _base(draw, index, period)
+    if kind == "pool":
+        return draw(pool(base))
     basis = draw(st.sampled_from([Basis.ATTAINMENT, Basis.AMOUNT]))
     if kind == "milestone":
         threshold = draw(ratios) if basis is Basis.ATTAINMENT else draw(ratios) * 500_000
@@ -135,15 +150,15 @@ def component(draw: st.DrawFn, index: int) -> object:
         return FlatRate(**base, rate=Rate(fixed=draw(rates)))
     if kind == "above":
         threshold = draw(ratios) if basis is Basis.ATTAINMENT else draw(ratios) * 500_000
-        r = draw(rate()) if basis is Basis.ATTAINMENT else Rate(fixed=draw(rates))
+        r = draw(rate(fixed)) if basis is Basis.ATTAINMENT else Rate(fixed=draw(rates))
         return RateAbove(**base, threshold=threshold, basis=basis, rate=r)
     if kind == "marginal":
-        ladder = draw(tiers(basis))
+        ladder = draw(tiers(basis, fixed))
         if basis is Basis.AMOUNT:
             ladder = tuple(Tier(lower=t.lower, upper=t.upper, rate=Rate(fixed=draw(rates))) for t in ladder)
         return MarginalTiers(**base, tiers=ladder, basis=basis, boundary=draw(st.sampled_from(list(BoundaryOwner))))
     if kind == "retro":
-        ladder = draw(tiers(basis))
+        ladder = draw(tiers(basis, fixed))
         if basis is Basis.AMOUNT:
             ladder = tuple(Tier(lower=t.lower, upper=t.upper, rate=Rate(fixed=draw(rates))) for t in ladder)
         return RetroactiveTiers(**base, tiers=ladder, basis=basis,
@@ -151,7 +166,7 @@ def component(draw: st.DrawFn, index: int) -> object:
     if kind == "accel":
         bands = tuple(Band(threshold=t, above=t >= 1, multiplier=draw(st.sampled_from(
             [Decimal("1.5"), Decimal("2"), Decimal("0.5")]))) for t in sorted(draw(st.sets(ratios, max_size=2))))
-        return Accelerator(**base, rate=draw(rate()), bands=bands,
+        return Accelerator(**base, rate=draw(rate(fixed)), bands=bands,
                            base_multiplier=draw(st.sampled_from([Decimal(1), Decimal(0)])))
     window_start = Q1_START + timedelta(days=draw(st.integers(0, 60)))
     return Spiff(**base, window_start=window_start, window_end=window_start + timedelta(days=draw(st.integers(0, 40))),
@@ -160,9 +175,32 @@ def component(draw: st.DrawFn, index: int) -> object:
 
 
 @st.composite
-def plans(draw: st.DrawFn) -> Plan:
+def pool(draw: st.DrawFn, base: dict[str, object]) -> Pool:
+    """A team pool: the team's total funds a figure mechanic; buckets split it equally, by a share
+    metric or by contribution, among the team's members (the payee's own team, or a named one)."""
+    base = {**base, "metric": draw(st.sampled_from(["bookings", "bookings", "new_bookings", "deal_count",
+                                                    "incidents"]))}
+    funding = draw(component(0, kinds=tuple(FIGURE_KINDS), period=base["period"]))  # type: ignore[arg-type]
+    buckets = []
+    for k, share in enumerate(draw(st.sampled_from(BUCKET_SHARES))):
+        split = draw(st.sampled_from(list(SplitMethod)))
+        weight = None if split is SplitMethod.EQUAL else draw(st.sampled_from(WEIGHT_METRICS))
+        buckets.append(PoolBucket(id=f"b{k}", share=share, split=split, weight_metric=weight, label=f"Bucket {k}"))
+    quota = draw(st.sampled_from([None, None, Decimal("1000000"), Decimal("250000")]))
+    team = draw(st.sampled_from([None, None, None, "east", "north"]))
+    return Pool(**{**base, "quota": quota, "quota_metric": draw(st.sampled_from([None, "bookings"]))},
+                funding=funding, buckets=tuple(buckets), team=team)
+
+
+@st.composite
+def plans(draw: st.DrawFn, pools: bool = False) -> Plan:
+    """A plan of one to three components; `pools`: the first is a team pool."""
     count = draw(st.integers(1, 3))
-    components = tuple(draw(component(i)) for i in range(count))
+    point = draw(st.sampled_from([RoundingPoint.LINE, RoundingPoint.LINE, RoundingPoint.DEAL]))
+    # Per deal, the vectorized executor refuses rates derived as target incentive / quota.
+    fixed = point is RoundingPoint.DEAL
+    components = tuple(draw(component(i, fixed, kinds=("pool",) if pools and i == 0 else None))
+                       for i in range(count))
     return Plan(
         id="gen", name="Generated", version="1", currency="USD",
         metrics=(
@@ -177,7 +215,7 @@ def plans(draw: st.DrawFn) -> Plan:
         crediting=CreditingRules(overlay_roles=("se",), rollup=draw(st.booleans()),
                                  pro_rata_delivery=draw(st.booleans())),
         assignment=draw(st.sampled_from([Assignment(), Assignment(roles=("ae",)), Assignment(teams=("east",))])),
-        rounding=RoundingPolicy(mode=draw(st.sampled_from(list(RoundingMode)))),
+        rounding=RoundingPolicy(mode=draw(st.sampled_from(list(RoundingMode))), point=point),
     )
 
 
@@ -232,10 +270,23 @@ def datasets(draw: st.DrawFn) -> DataSet:
     for pid in PAYEES:
         quotas.append(Quota(participant_id=pid, metric="new_bookings", period="2026", amount=Decimal("4000000")))
         quotas.append(Quota(participant_id=pid, metric="deal_count", period="2026-Q1", amount=Decimal("4")))
+        # A month's own count quota: a third of the quarter's would not terminate (the reference
+        # engine rounds 1/3 to 38 digits, and a count x a derived rate lands on whole cents).
+        quotas += [Quota(participant_id=pid, metric="deal_count", period=f"2026-0{m}", amount=Decimal("2"))
+                   for m in (1, 2, 3)]
     rates = [CurrencyRate(from_currency="EUR", to_currency="USD", on=date(2026, 1, 1), rate=Decimal("1.1")),
              CurrencyRate(from_currency="USD", to_currency="EUR", on=date(2026, 2, 15), rate=Decimal("0.8"))]
-    terms = tuple(OrgTerm(participant_id=p.id, role=p.role, team=p.team, manager_id=p.manager_id) for p in people)
-    return DataSet(participants=tuple(people), org_terms=terms, deals=tuple(deals), splits=tuple(splits),
+    terms = [OrgTerm(participant_id=p.id, role=p.role, team=p.team, manager_id=p.manager_id) for p in people]
+    if draw(st.booleans()):
+        # One payee changes team mid-quarter (a monthly pool counts them in each month's team).
+        index = draw(st.integers(1, len(PAYEES)))
+        mover, moved_on = people[index], Q1_START + timedelta(days=draw(st.sampled_from([20, 45, 75])))
+        other = "west" if mover.team == "east" else "east"
+        terms[index] = OrgTerm(participant_id=mover.id, role=mover.role, team=mover.team,
+                               manager_id=mover.manager_id, effective_to=moved_on)
+        terms.append(OrgTerm(participant_id=mover.id, role=mover.role, team=other, manager_id=mover.manager_id,
+                             effective_from=moved_on))
+    return DataSet(participants=tuple(people), org_terms=tuple(terms), deals=tuple(deals), splits=tuple(splits),
                    quotas=tuple(quotas), observations=tuple(observations), rates=tuple(rates))
 
 

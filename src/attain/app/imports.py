@@ -27,6 +27,7 @@ from attain.formats.records import KINDS, KnownIds, ParsedTable, check_reference
 from attain.formats.tables import count_rows, read_table
 from attain.storage.codecs import CODECS, SplitSet
 from attain.storage.schema import VERSIONED, deal_versions, participant_versions
+from attain.storage.segments import SEGMENT_KINDS, SegmentWriter, segments_folder
 from attain.storage.versions import Counts, append_versions, begin_import, finish_import, keys_present, latest_rows
 
 IMPORT_KINDS = (*KINDS, "plans")
@@ -120,19 +121,26 @@ def import_file(
     with workspace.engine.connect() as conn:
         transaction = conn.begin()
         try:
+            sha256 = file_sha256(path)
             import_id = begin_import(conn, kind=kind, source=source, file_name=path.name,
-                                     file_sha256=file_sha256(path), started_at=started_at)
+                                     file_sha256=sha256, started_at=started_at)
+            # Deals and splits also go to a columnar segment for bulk runs (storage/segments.py).
+            segment = SegmentWriter(segments_folder(workspace.root), kind) if kind in SEGMENT_KINDS else None
             rows = [codec.row(r) for r in records]
             audited = AUDITED_KINDS.get(kind)
             before = latest_rows(conn, VERSIONED[kind], source, [k for k, _, _ in rows]) if audited else {}
             written: list[tuple[str, dict[str, Any]]] = []
             counts = append_versions(conn, VERSIONED[kind], source, import_id, rows, on_chunk=bar.advance,
-                                     on_version=(lambda key, cols: written.append((key, cols))) if audited else None)
+                                     on_version=(lambda key, cols: written.append((key, cols))) if audited else None,
+                                     on_written=segment.add if segment is not None else None)
             if counts.written == 0:
                 # Nothing new: leave no trace, so importing the same file twice changes nothing.
                 transaction.rollback()
                 return _report(kind, path, source, counts, table, reject_file)
             recorded_at = finish_import(conn, import_id, counts, len(table.rejected), clock())
+            if segment is not None:
+                # Renamed into place before the commit; ignored unless this import commits.
+                segment.write(import_id, sha256, started_at)
             if audited:
                 audit_written(conn, audited, source, written, before, recorded_at, actor or default_actor())
             transaction.commit()

@@ -1,5 +1,10 @@
 """Run use cases: calculate a pay period and post the difference in one transaction; reproduce a
-past run from its recorded inputs and confirm it is byte-identical."""
+past run from its recorded inputs and confirm it is byte-identical.
+
+A run calculates every plan with one executor (the reference engine, or the vectorized one on
+DuckDB, PostgreSQL or Spark), records which, and is reproduced with that same executor. A named
+executor never falls back: a plan it cannot compute exactly is refused before anything is written.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +15,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import Connection
 
 from attain import __version__
 from attain.app.audit import record_change
+from attain.app.executors import EXECUTORS, calculate_with, choose_executor
 from attain.app.workspace import Workspace, utc_now
 from attain.core.dataset import DataSet
 from attain.core.errors import ConflictError, InputError, NotFoundError, UnsupportedError
 from attain.core.money import ZERO
-from attain.core.periods import Period
+from attain.core.periods import FiscalCalendar, Period
 from attain.core.plan import Assignment, Plan
+from attain.engine.results import CalcResult
 from attain.ledger.cycle import require_open
 from attain.ledger.entries import Entry, canonical_json, entries_digest, entry_record
 from attain.ledger.inputs import fingerprint
-from attain.ledger.recalculate import recalculate
+from attain.ledger.recalculate import Calculate, recalculate
 from attain.storage import ledger as store
 from attain.storage.plans import plan_versions_known, plans_in_force
 from attain.storage.snapshot import read_dataset
 from attain.storage.versions import known_import
-
-EXECUTORS = ("reference",)
 
 # Called with (phase, done) while a run writes, so a caller can show progress (or a test can pause).
 Progress = Callable[[str, int], None]
@@ -42,6 +48,7 @@ class RunReport:
 
     run_id: int
     period: str
+    executor: str
     entries: tuple[Entry, ...]
     totals: dict[str, Decimal]
     problems: tuple[str, ...]
@@ -49,10 +56,19 @@ class RunReport:
     digest: str
 
 
+@lru_cache(maxsize=256)
+def parsed_plan(source_text: str, plan_id: str) -> Plan:
+    """A recorded plan text, parsed once per process: a version's text never changes, and parsing
+    (validation with line numbers) costs more than recomputing one payee."""
+    from attain.formats.plan_file import parse_plan
+
+    return parse_plan(source_text, plan_id).plan
+
+
 def load_plans(conn: Connection, ws: Workspace, upto: int, on: date) -> list[Plan]:
     """Every plan version the store knows (assignments as in force on `on`), or else the plan
     files of the workspace's plans/ folder."""
-    from attain.formats.plan_file import load_plan, parse_plan
+    from attain.formats.plan_file import load_plan
 
     versions = plan_versions_known(conn, upto)
     if not versions:
@@ -61,7 +77,7 @@ def load_plans(conn: Connection, ws: Workspace, upto: int, on: date) -> list[Pla
     assignments = {p.version.plan_id: p.assignment for p in plans_in_force(conn, upto, on)}
     plans = []
     for version in versions:
-        plan = parse_plan(version.source_text, version.plan_id).plan
+        plan = parsed_plan(version.source_text, version.plan_id)
         if version.plan_id in assignments:
             plan = dataclasses.replace(plan, assignment=assignments[version.plan_id])
         plans.append(plan)
@@ -76,12 +92,10 @@ def plans_record(plans: Sequence[Plan]) -> list[list[str]]:
 
 
 def plans_from_record(record: Sequence[Sequence[str]]) -> list[Plan]:
-    from attain.formats.plan_file import parse_plan
-
     plans = []
     for plan_id, _version, _hash, source, assignment in record:
         roles, teams, participants = json.loads(assignment)
-        plans.append(dataclasses.replace(parse_plan(source, plan_id).plan, assignment=Assignment(
+        plans.append(dataclasses.replace(parsed_plan(source, plan_id), assignment=Assignment(
             roles=tuple(roles), teams=tuple(teams), participants=tuple(participants))))
     return plans
 
@@ -110,12 +124,53 @@ def ensure_period(conn: Connection, ws: Workspace, period: Period, at: datetime,
     return row
 
 
-def run_period(ws: Workspace, label: str, *, user: str, executor: str = "reference",
+def run_executor(requested: str, plans: Sequence[Plan], data: DataSet) -> str:
+    """The one executor a run calculates every plan with.
+
+    `auto` chooses DuckDB when the calculation's own choice (app/executors.py) is DuckDB for every
+    plan (a large population, no plan the vectorized executor refuses), else the reference engine.
+    A named vectorized executor is refused (UnsupportedError) for a plan it cannot compute exactly.
+    """
+    if requested not in EXECUTORS:
+        raise UnsupportedError(f"unknown executor {requested!r} (known: {', '.join(EXECUTORS)})")
+    if requested == "auto":
+        chosen = {choose_executor("auto", plan, data, None) for plan in plans}
+        return "duckdb" if chosen == {"duckdb"} else "reference"
+    if requested == "reference":
+        return requested
+    try:
+        from attain.engine.vectorized.compiler import refuse_unsupported
+    except ImportError as exc:
+        raise UnsupportedError(f"the {requested} executor needs the vector extra: "
+                               "pip install 'attain[vector]'") from exc
+    for plan in sorted(plans, key=lambda p: (p.id, p.version)):
+        try:
+            refuse_unsupported(plan)
+        except UnsupportedError as exc:
+            raise UnsupportedError(f"the {requested} executor cannot run plan {plan.id} (version {plan.version}): "
+                                   f"{exc}; nothing was run or posted") from None
+    return requested
+
+
+def calculation(executor: str) -> Calculate:
+    """The ledger's calculation step on a chosen (never `auto`) executor."""
+    def calculate(plan: Plan, data: DataSet, period: Period, calendar: FiscalCalendar) -> CalcResult:
+        return calculate_with(executor, plan, data, period, calendar)
+
+    return calculate
+
+
+def run_period(ws: Workspace, label: str, *, user: str, executor: str | None = None,
                clock: Callable[[], datetime] = utc_now, progress: Progress | None = None) -> RunReport:
-    """Calculate pay period `label` and post the difference, all in one transaction."""
-    if executor not in EXECUTORS:
-        raise UnsupportedError(f"executor {executor!r} is not available for ledger runs "
-                               f"(available: {', '.join(EXECUTORS)})")
+    """Calculate pay period `label` and post the difference, all in one transaction.
+
+    `executor` defaults to the workspace's setting. Everything that can refuse the run (the period's
+    state, a later period with entries, no plans, an executor that cannot compute a plan) does so
+    before anything is written; a refused run leaves the store exactly as it was.
+    """
+    requested = executor or ws.settings.executor
+    if requested not in EXECUTORS:
+        raise UnsupportedError(f"unknown executor {requested!r} (known: {', '.join(EXECUTORS)})")
     try:
         period = ws.period(label)
     except ValueError as exc:
@@ -123,8 +178,9 @@ def run_period(ws: Workspace, label: str, *, user: str, executor: str = "referen
     calendar = ws.settings.calendar
     started = clock()
     with ws.engine.begin() as conn:
-        row = ensure_period(conn, ws, period, started, user)
-        require_open(period.label, row.state)
+        row = store.get_period(conn, period.label, lock=True)
+        if row is not None:
+            require_open(period.label, row.state)
         later = [p for p in store.list_periods(conn) if p.start > period.start]
         if any(p.label in set(store.periods_with_entries(conn)) for p in later):
             raise ConflictError(f"period {period.label} is behind a later period that already has entries; "
@@ -134,19 +190,22 @@ def run_period(ws: Workspace, label: str, *, user: str, executor: str = "referen
         plans = load_plans(conn, ws, upto, period.last_day)
         if not plans:
             raise NotFoundError("no plans: record plan files with `attain import plans plans/`")
+        chosen = run_executor(requested, plans, data)
         posted = store.load_entries(conn)
         head = store.head_seq(conn)
         start = ledger_start(conn, posted, ws)
         outcome = recalculate(pay_period=period, plans=plans, data=data, posted=posted,
-                              calendar=calendar, ledger_start=start)
+                              calendar=calendar, ledger_start=start, calculate=calculation(chosen))
         totals = totals_of(outcome.entries)
         problems = tuple(str(p) for p in outcome.problems)
         digest = entries_digest(outcome.entries)
         print_ = fingerprint(data, plans, period.label, calendar)
+        # Nothing is written before this point.
+        ensure_period(conn, ws, period, started, user)
         _record_plan_changes(conn, plans, started, user)
         run_id = store.insert_run(
             conn, period=period.label, started_at=started, recorded_at=clock(), user_name=user,
-            executor=executor, engine_version=__version__, plans=plans_record(plans),
+            executor=chosen, engine_version=__version__, plans=plans_record(plans),
             input_fingerprint=print_, upto_import=upto, ledger_head=head, ledger_start=start,
             entries_posted=len(outcome.entries), totals=totals, problems=problems, result_digest=digest,
         )
@@ -160,7 +219,7 @@ def run_period(ws: Workspace, label: str, *, user: str, executor: str = "referen
         record_change(conn, at=started, actor=user, action="run", subject=f"period {period.label}",
                       before=None, after={"run": run_id, "fingerprint": print_, "entries": len(outcome.entries),
                                           "digest": digest})
-    return RunReport(run_id=run_id, period=period.label, entries=outcome.entries, totals=totals,
+    return RunReport(run_id=run_id, period=period.label, executor=chosen, entries=outcome.entries, totals=totals,
                      problems=problems, fingerprint=print_, digest=digest)
 
 
@@ -183,6 +242,7 @@ class Reproduction:
 
     run_id: int
     period: str
+    executor: str
     fingerprint_matches: bool
     recorded_digest: str
     recomputed_digest: str
@@ -196,7 +256,7 @@ class Reproduction:
 
 def reproduce_run(ws: Workspace, run_id: int) -> Reproduction:
     """Recompute run `run_id` from the data as known at its import, its recorded plan texts and the
-    ledger as it stood before it; compare with the entries it posted."""
+    ledger as it stood before it, with the executor it ran on; compare with the entries it posted."""
     calendar = ws.settings.calendar
     with ws.engine.connect() as conn:
         run = store.get_run(conn, run_id)
@@ -208,7 +268,7 @@ def reproduce_run(ws: Workspace, run_id: int) -> Reproduction:
         recorded = store.run_entries(conn, run_id)
     period = ws.period(run.period)
     outcome = recalculate(pay_period=period, plans=plans, data=data, posted=posted, calendar=calendar,
-                          ledger_start=run.ledger_start)
+                          ledger_start=run.ledger_start, calculate=calculation(run.executor))
     differences = []
     old = [canonical_json(entry_record(e)) for e in recorded]
     new = [canonical_json(entry_record(e)) for e in outcome.entries]
@@ -218,7 +278,7 @@ def reproduce_run(ws: Workspace, run_id: int) -> Reproduction:
         if a != b:
             differences.append(f"entry {index + 1}: recorded {a.decode()} / recomputed {b.decode()}")
     return Reproduction(
-        run_id=run_id, period=run.period,
+        run_id=run_id, period=run.period, executor=run.executor,
         fingerprint_matches=fingerprint(data, plans, run.period, calendar) == run.input_fingerprint,
         recorded_digest=run.result_digest, recomputed_digest=entries_digest(outcome.entries),
         entries=len(recorded), differences=tuple(differences),

@@ -24,7 +24,9 @@ from attain.storage.plans import PlanInForce, PlanVersion, plan_versions_known, 
 from attain.storage.snapshot import read_dataset
 from attain.storage.versions import known_import
 
-GITIGNORE = f"{DEFAULT_DATABASE_FILE}\n{DEFAULT_DATABASE_FILE}-*\n*.rejected.csv\n"
+# The database, rejected rows, and store/ (the columnar copies of imports, kept tables and bulk
+# results: derived from the database and rebuilt from it) stay out of git.
+GITIGNORE = f"{DEFAULT_DATABASE_FILE}\n{DEFAULT_DATABASE_FILE}-*\n*.rejected.csv\nstore/\n"
 
 
 def utc_now() -> datetime:

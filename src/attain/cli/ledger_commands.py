@@ -35,7 +35,9 @@ def _open(workspace: Path | None) -> Workspace:
 
 def run(
     period: PeriodOption,
-    executor: Annotated[str, typer.Option("--executor", help="Calculation executor.")] = "reference",
+    executor: Annotated[str | None, typer.Option(
+        "--executor", "-x", help="auto, reference, duckdb, postgres or spark (default: the workspace's, else auto).",
+    )] = None,
     user: UserOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -48,11 +50,12 @@ def run(
     finally:
         ws.close()
     if not report.entries:
-        console.print(f"Run {report.run_id} for {report.period}: nothing new to post (inputs unchanged).")
+        console.print(f"Run {report.run_id} for {report.period} ({report.executor}): nothing new to post "
+                      "(inputs unchanged).", highlight=False)
     else:
         totals = ", ".join(format_money(v, k) for k, v in report.totals.items())
-        console.print(f"Run {report.run_id} for {report.period}: posted {len(report.entries)} entries ({totals}).",
-                      highlight=False)
+        console.print(f"Run {report.run_id} for {report.period} ({report.executor}): posted {len(report.entries)} "
+                      f"entries ({totals}).", highlight=False)
     console.print(f"inputs {report.fingerprint[:16]}  result {report.digest[:16]}", highlight=False)
     for problem in report.problems:
         err_console.print(f"[yellow]warning:[/] {problem}", highlight=False)
@@ -262,8 +265,8 @@ def reproduce(run_id: Annotated[int, typer.Option("--run", help="Run id.")],
     finally:
         ws.close()
     if result.identical:
-        console.print(f"Run {run_id} ({result.period}) reproduced byte-identically: {result.entries} entries, "
-                      f"result {result.recomputed_digest}.", highlight=False)
+        console.print(f"Run {run_id} ({result.period}, {result.executor}) reproduced byte-identically: "
+                      f"{result.entries} entries, result {result.recomputed_digest}.", highlight=False)
         return
     err_console.print(f"[bold red]run {run_id} does not reproduce[/]", highlight=False)
     if not result.fingerprint_matches:

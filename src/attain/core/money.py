@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import decimal
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -154,6 +154,17 @@ def allocate(total: Decimal, weights: Sequence[Decimal], quantum: Decimal) -> tu
         for i in order[:leftover]:
             floors[i] += 1
         return tuple((f * quantum).quantize(quantum) for f in floors)
+
+
+def decimal_places(values: Iterable[Decimal | None]) -> int:
+    """The most digits after the point among `values` (0 for whole numbers or none at all)."""
+    places = 0
+    for value in values:
+        if value is not None:
+            exponent = value.as_tuple().exponent
+            assert isinstance(exponent, int)
+            places = max(places, -exponent)
+    return places
 
 
 def format_money(amount: Decimal, currency: str) -> str:

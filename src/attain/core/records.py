@@ -193,9 +193,21 @@ class Credit:
         return ", ".join(parts)
 
 
+class DealValues(dict[str, object]):
+    """A deal's values for a filter. A custom field the deal does not carry (a blank cell, or a
+    column another source has and this one lacks) has no value, like SQL NULL: a comparison with
+    it is not true. Both executors read deals this way."""
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str)
+
+    def __missing__(self, name: str) -> object:
+        return None
+
+
 def deal_values(credit: Credit) -> Mapping[str, object]:
     """The names a deal filter may use for a credit: custom fields plus the standard columns."""
-    values: dict[str, object] = dict(credit.fields)
+    values = DealValues(credit.fields)
     values.update(
         deal_id=credit.deal_id,
         amount=credit.amount,

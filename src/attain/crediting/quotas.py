@@ -46,6 +46,9 @@ def resolve_quota(entries: Sequence[QuotaEntry], period: Period,
     """The quota for one participant, metric and period from its entries (see module doc)."""
     ordered = sorted(entries, key=lambda e: e.effective_from or date.min)
     first = ordered[0]
+    if _whole(ordered, period, participant):
+        return Quota(participant_id=first.participant_id, metric=first.metric,
+                     period=first.period, amount=first.amount, reason=first.reason)
     cuts = {period.start, period.end}
     cuts.update(e.effective_from for e in ordered
                 if e.effective_from and period.start < e.effective_from < period.end)
@@ -92,6 +95,22 @@ def resolve_quota(entries: Sequence[QuotaEntry], period: Period,
         reasons.append("ramp " + ", ".join(dict.fromkeys(ramped)))
     return Quota(participant_id=first.participant_id, metric=first.metric, period=first.period,
                  amount=amount, reason="; ".join(reasons))
+
+
+def _whole(ordered: Sequence[QuotaEntry], period: Period, participant: Participant | None) -> bool:
+    """True when one entry holds for the whole period and the payee is active and unramped
+    throughout: the quota is that entry as it stands (the common case, decided without
+    walking the period)."""
+    first = ordered[0]
+    if len(ordered) > 1 or (first.effective_from is not None and first.effective_from > period.start):
+        return False
+    if participant is None:
+        return True
+    if participant.ramp and participant.start_date:
+        return False
+    ends = participant.end_date + timedelta(days=1) if participant.end_date else None
+    inside = any(day is not None and period.start < day < period.end for day in (participant.start_date, ends))
+    return not inside and participant.active_on(period.start)
 
 
 def _amount_on(ordered: Sequence[QuotaEntry], day: date) -> Decimal:

@@ -5,12 +5,15 @@ bonus is measured per quarter) from the ledger's first pay period to the pay per
 with the data cut off at the pay period's last day: a quarter still running is earned "to date"
 (monthly advances), a quarter that has ended is final (its true-up), and an earlier period
 recalculated on late data yields true-ups and clawbacks that point back to it.
+
+The calculation itself is passed in (`calculate`, the reference engine by default), so a run can
+use another executor without this pure layer knowing of it; every executor gives the same lines.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,12 +22,15 @@ from attain.core.periods import FiscalCalendar, Period, PeriodKind, parse_period
 from attain.core.plan import Plan
 from attain.core.problems import Problem
 from attain.core.records import DealStatus
-from attain.engine.reference import calculate
-from attain.engine.results import PayoutLine
+from attain.engine.reference import calculate as reference_calculate
+from attain.engine.results import CalcResult, PayoutLine
 from attain.ledger.draws import post_draw
 from attain.ledger.entries import DealShare, Entry
 from attain.ledger.inputs import canonical_dataset
 from attain.ledger.posting import Cancellation, Earned, post_difference
+
+# How one plan is calculated over one period: (plan, data, period, calendar) -> result.
+Calculate = Callable[[Plan, DataSet, Period, FiscalCalendar], CalcResult]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,8 +96,10 @@ def recalculate(
     posted: Sequence[Entry],
     calendar: FiscalCalendar,
     ledger_start: date | None = None,
+    calculate: Calculate = reference_calculate,
 ) -> RunOutcome:
-    """The entries one run posts into `pay_period`, given every plan version and the ledger so far."""
+    """The entries one run posts into `pay_period`, given every plan version and the ledger so far;
+    `calculate` computes each plan over each calculation period (the reference engine by default)."""
     data = canonical_dataset(data)
     first_day = min(ledger_start or pay_period.start, pay_period.start)
     cutoff = pay_period.last_day

@@ -127,8 +127,11 @@ def has_rows(conn: Connection, table: Table, source: str) -> bool:
 
 def append_versions(conn: Connection, table: Table, source: str, import_id: int,
                     rows: Iterable[tuple[str, str, dict[str, Any]]],
-                    on_chunk: Any = None, on_version: Any = None) -> Counts:
-    """Add a version for each new or changed (key, hash, columns); same content is a no-op."""
+                    on_chunk: Any = None, on_version: Any = None, on_written: Any = None) -> Counts:
+    """Add a version for each new or changed (key, hash, columns); same content is a no-op.
+
+    `on_written`, if given, receives each chunk's new version rows as inserted (spine and
+    columns), e.g. to write the import's columnar segment (storage/segments.py)."""
     total = Counts()
     empty = not has_rows(conn, table, source)
     items = rows if isinstance(rows, list) else list(rows)
@@ -159,6 +162,8 @@ def append_versions(conn: Connection, table: Table, source: str, import_id: int,
                           "content_hash": digest})
         if fresh:
             _insert_many(conn, table, fresh)
+            if on_written is not None:
+                on_written(fresh)
         total = total + Counts(new=new, changed=changed, unchanged=unchanged)
         if on_chunk is not None:
             on_chunk(len(chunk))

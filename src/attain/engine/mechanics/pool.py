@@ -10,11 +10,13 @@ from attain.core.money import ONE, ZERO, allocate, minor_unit, round_money
 from attain.core.periods import Period
 from attain.core.plan import ComponentBase, Pool, SplitMethod
 from attain.engine.adjust import finish
+from attain.engine.columns import ColumnFigures, ColumnOps, Num
 from attain.engine.mechanics.common import NeedsQuota
 from attain.engine.results import Figures, MetricReading, Outcome, PayoutLine, PoolShare
 from attain.engine.scope import Scope
 
 PayFn = Callable[[ComponentBase, Figures], Outcome]
+VectorizeFn = Callable[[ComponentBase, ColumnFigures, ColumnOps], Num]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +103,18 @@ def evaluate(component: Pool, scope: Scope, participant_id: str, period: Period,
                        pool_amount=pool.amount, buckets=own),
         notes=(*notes, *done.notes),
     )
+
+
+def vectorize(component: Pool, figures: ColumnFigures, ops: ColumnOps, fund: VectorizeFn) -> Num:
+    """The pool before rounding over columns of team figures (one row per team and period): its
+    funding mechanic's own column form, as `team_pool` pays it with `pay`; zero without funding.
+
+    Grouping members into teams and splitting the rounded pool into buckets and members (largest
+    remainder) are set operations the executor performs around this.
+    """
+    if component.funding is None:
+        return ops.zero()
+    return fund(component.funding, figures, ops)
 
 
 def describe(component: Pool, currency: str) -> list[str]:

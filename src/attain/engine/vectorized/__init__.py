@@ -11,8 +11,9 @@ pure (engine.columns).
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ from attain.core.plan import Plan
 
 EXECUTORS = ("duckdb", "postgres", "spark")
 POSTGRES_URL_ENV = "ATTAIN_POSTGRES_URL"
+# Also set by connect("spark"), for speed and depth rather than exactness: a compiled plan nests
+# deeply (Spark's analyzer gives up after 100 passes by default), and with Arrow the small
+# in-memory tables of a calculation become local relations instead of RDDs of pickled rows.
+SPARK_TUNING = {"spark.sql.analyzer.maxIterations": "1000", "spark.sql.execution.arrow.pyspark.enabled": "true"}
 
 
 def connect(executor: str = "duckdb", url: str | None = None, session: Any = None) -> Any:
@@ -36,14 +41,54 @@ def connect(executor: str = "duckdb", url: str | None = None, session: Any = Non
         target = url or os.environ.get(POSTGRES_URL_ENV)
         if not target:
             raise UnsupportedError(f"the postgres executor needs a database URL (set {POSTGRES_URL_ENV})")
-        return ibis.connect(target.replace("postgresql+psycopg://", "postgres://"))
+        con = ibis.connect(target.replace("postgresql+psycopg://", "postgres://"))
+        # A compiled plan is one long expression over few rows per payee: its cost estimate passes
+        # jit_above_cost, and JIT-compiling it takes PostgreSQL minutes (and gigabytes) for a
+        # query that runs in milliseconds.
+        con.raw_sql("SET jit = off").close()
+        return con
     if executor == "spark":
+        from attain.engine.vectorized.numeric import SPARK_SETTINGS
+
         if session is None:
             from pyspark.sql import SparkSession
 
-            session = SparkSession.builder.appName("attain").getOrCreate()
-        return ibis.pyspark.connect(session)
+            builder = SparkSession.builder.appName("attain")
+            for key, value in {**SPARK_SETTINGS, **SPARK_TUNING}.items():
+                builder = builder.config(key, value)
+            session = builder.getOrCreate()
+        con = ibis.pyspark.connect(session)
+        # Set on the session, also on one passed in (they are per-session SQL settings), where it
+        # differs; a platform may refuse to set one, so a tuning setting is optional and the
+        # exactness settings are then checked (a cluster's own configuration may hold them).
+        for key, value in {**SPARK_SETTINGS, **SPARK_TUNING}.items():
+            if _spark_conf(session, key) != value:
+                with contextlib.suppress(Exception):
+                    session.conf.set(key, value)
+        _spark_settings(con)
+        return con
     raise UnsupportedError(f"unknown executor {executor!r} (known: {', '.join(EXECUTORS)})")
+
+
+def _spark_settings(con: Any) -> None:
+    """Refuse a Spark session whose DECIMAL arithmetic could round or overflow to null silently."""
+    from attain.engine.vectorized.numeric import SPARK_SETTINGS
+
+    wrong = [f"{key}={value}" for key, value in SPARK_SETTINGS.items() if _spark_conf(con._session, key) != value]
+    if wrong:
+        raise UnsupportedError(
+            f"the Spark executor needs the session settings {', '.join(wrong)} (without them Spark rounds "
+            "DECIMAL results to fewer places or turns an overflow into null); connect with "
+            "attain.engine.vectorized.connect('spark', session=...), which sets them")
+
+
+def _spark_conf(session: Any, key: str) -> str | None:
+    """A session setting as lower-case text (its default if unset; None if Spark has no such setting)."""
+    try:
+        value = session.conf.get(key)
+    except Exception:
+        return None
+    return None if value is None else str(value).strip().lower()
 
 
 def _profile(con: Any) -> Any:
@@ -51,11 +96,7 @@ def _profile(con: Any) -> Any:
 
     name = con.name
     if name == "pyspark":
-        # Spark widens the precision of every DECIMAL product and fails (ANSI) or returns null
-        # once 38 digits are reached; the exact fractions here overflow it on realistic amounts.
-        # Refused rather than run with different numbers until the Spark profile is exact.
-        raise UnsupportedError("the Spark executor cannot yet compute plans exactly (Spark DECIMAL products "
-                               "overflow); use duckdb or postgres")
+        _spark_settings(con)
     if name not in PROFILES:
         raise UnsupportedError(f"the vectorized executor does not know the {name} backend")
     return PROFILES[name]
@@ -104,18 +145,21 @@ def calculate_vectorized(
                             only=(lambda pid: pid in wanted) if wanted is not None else None)
 
 
-def run_bulk(plan: Plan, folder: Path, period: Period, executor: str = "duckdb", calendar: FiscalCalendar = CALENDAR,
-             connection: Any = None, output: Path | None = None) -> Any:
-    """Payout amounts for every payee from Parquet files in `folder` (see sources.from_parquet).
+def run_bulk(plan: Plan, folder: Path | str | Mapping[str, Any], period: Period, executor: str = "duckdb",
+             calendar: FiscalCalendar = CALENDAR, connection: Any = None, output: Path | None = None) -> Any:
+    """Payout amounts for every payee from Parquet files in `folder` (see sources.from_parquet),
+    or from tables of the connection: a mapping of `deals`, `splits`, `participants` and
+    `quotas` to table names or Ibis tables (a Spark table, a warehouse table; sources.from_tables).
 
     Returns an Arrow table with one row per payee and sub-period and one amount column per
-    component (`<component id>`), or writes it to `output` as Parquet and returns None.
+    component (`<component id>`; null on the rows of another period length when components
+    differ in it), or writes it to `output` as Parquet and returns None. The plan is compiled
+    once per connection, plan version and input files (engine.vectorized.bulk).
     Per-deal attribution and reasons are not produced at this volume; plan-wide caps and
     floors (which need every line of a payee at once) are refused here.
     """
-    from attain.engine.vectorized.compiler import compile_plan, refuse_unsupported
-    from attain.engine.vectorized.numeric import Exact
-    from attain.engine.vectorized.sources import from_parquet
+    from attain.engine.vectorized import bulk
+    from attain.engine.vectorized.compiler import refuse_unsupported
 
     refuse_unsupported(plan)
     if plan.cap is not None or plan.floor is not None:
@@ -123,22 +167,12 @@ def run_bulk(plan: Plan, folder: Path, period: Period, executor: str = "duckdb",
     if plan.crediting.rollup:
         raise UnsupportedError("roll-up crediting is not computed by the bulk run (use calculate_vectorized)")
     con = connection if connection is not None else connect(executor)
-    with calculation_context():
-        ops = Exact(_profile(con))
-        sources = from_parquet(con, folder, calendar)
-        compiled = compile_plan(plan, period, sources, ops, calendar, attribution=False)
-        tables = []
-        for kind_plan in compiled.kinds:
-            table = kind_plan.table
-            amounts = {component.id: table[f"c{index}_amount"] for index, component in kind_plan.components}
-            tables.append(table.select("participant_id", "sub", **amounts))
-        if len(tables) != 1:
-            raise UnsupportedError("the bulk run computes plans whose components share one period length")
-        result = tables[0]
-        if output is not None:
-            con.to_parquet(result, str(output))
-            return None
-        return con.to_pyarrow(result)
+    # A local folder (its files' sizes and times key the compiled query), a storage URL read by
+    # the backend, or a mapping of tables.
+    source = (str(folder) if isinstance(folder, str) and "://" in folder
+              else Path(folder) if isinstance(folder, str | os.PathLike) else folder)
+    query = bulk.prepare(plan, source, period, con, calendar, _profile(con))
+    return bulk.execute(query, con, output)
 
 
 __all__ = ["EXECUTORS", "calculate_vectorized", "connect", "run_bulk"]

@@ -68,7 +68,7 @@ def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credit
     shared_roles = [r for r in SHARED_ROLES if r not in overlay_roles]
     deal_splits = _semi(splits, priced.select("deal_id"), ["deal_id"], ops)
     shared = deal_splits.filter(deal_splits.role.isin(shared_roles)) if shared_roles else deal_splits.filter(False)
-    totals = shared.group_by("deal_id").aggregate(total=force_cast(shared.share.sum(), ops.work))
+    totals = shared.group_by("deal_id").aggregate(total=ops.cast(shared.share.sum()))
     # The deals crediting skips for their splits (a problem each): only those in the window.
     bad_splits = totals.filter(totals.total != ops.lit(ONE))
     share_type = splits.share.type()
@@ -78,7 +78,7 @@ def credit_query(sources: Any, plan: Plan, period: Period, ops: Exact) -> Credit
     # taken over all split rows (a deal's total does not depend on the window), so the deals are
     # read once and streamed, never materialized for a second use.
     all_shared = splits.filter(splits.role.isin(shared_roles)) if shared_roles else splits.filter(False)
-    all_totals = all_shared.group_by("deal_id").aggregate(total=force_cast(all_shared.share.sum(), ops.work))
+    all_totals = all_shared.group_by("deal_id").aggregate(total=ops.cast(all_shared.share.sum()))
     good_deals = all_totals.filter(all_totals.total == ops.lit(ONE)).select("deal_id")
     bad_deals = all_totals.filter(all_totals.total != ops.lit(ONE)).select("deal_id")
     merged = _semi(all_shared, good_deals, ["deal_id"], ops).group_by(["deal_id", "participant_id"]).aggregate(

@@ -18,12 +18,12 @@ from attain.core.dataset import DataSet
 from attain.core.expressions import Clause, evaluate, names
 from attain.core.money import CALC_CONTEXT, ONE, ZERO
 from attain.core.periods import Period
-from attain.core.plan import Aggregate, ComponentBase, Plan, Spiff
+from attain.core.plan import Aggregate, ComponentBase, Plan, Pool, Spiff, SplitMethod
 from attain.core.problems import Problem
 from attain.core.records import Credit, CreditRule, DateBasis
 from attain.crediting.fx import RateTable
 from attain.engine.adjust import apply_limit
-from attain.engine.mechanics import mechanic_for
+from attain.engine.mechanics import mechanic_for, pay_figures
 from attain.engine.mechanics.common import NeedsQuota
 from attain.engine.reference import apply_plan_limits
 from attain.engine.results import (
@@ -35,6 +35,7 @@ from attain.engine.results import (
     Outcome,
     PayeeResult,
     PayoutLine,
+    PoolShare,
     ReductionResult,
     Slice,
 )
@@ -258,6 +259,62 @@ class LineBuilder:
         )
 
 
+    def pool_line(self, index: int, component: Pool, pid: str, sub: Period, row: Mapping[str, Any]) -> PayoutLine:
+        """mechanics.pool.evaluate from the executed team and share columns: the team, its members,
+        value, quota and pool, and the payee's share of every bucket it is a member of."""
+        plan = self.plan
+        c = f"c{index}_"
+        team = row[c + "team"]
+        members = tuple(sorted(row[c + "members"] or ()))
+        team_value = tidy(row[c + "team_value"]) or ZERO
+        if component.quota is not None:
+            team_quota: Decimal | None = component.quota
+        else:
+            quota_n = row[c + "team_quota"]
+            team_quota = None if quota_n is None else CALC_CONTEXT.divide(quota_n, Decimal(12))
+        funding = component.funding
+        try:
+            outcome = pay_figures(funding, Figures(value=team_value, quota=team_quota,
+                                                   target_incentive=component.target_incentive)) \
+                if funding is not None else Outcome(amount=ZERO)
+        except NeedsQuota:
+            outcome = Outcome(amount=ZERO, note=f"team {team} has no quota for {component.quota_key}")
+        pool_amount = row[c + "pool"]
+        own: list[tuple[str, str, Decimal, Decimal, Decimal]] = []
+        if row[c + "share0"] is not None:
+            own_value = max(metric_value(plan, component.metric, row) or ZERO, ZERO)
+            for k, bucket in enumerate(component.buckets):
+                if row[f"{c}even{k}"]:
+                    method, weight = "equal (no member had any weight)", ONE
+                elif bucket.split is SplitMethod.EQUAL:
+                    method, weight = bucket.split.value, ONE
+                elif bucket.weight_metric is None:
+                    method, weight = bucket.split.value, own_value
+                else:
+                    method = bucket.split.value
+                    weight = max(metric_value(plan, bucket.weight_metric, row) or ZERO, ZERO)
+                own.append((bucket.id, method, row[f"{c}bucket{k}"], weight, row[f"{c}share{k}"]))
+        gross = sum((share[4] for share in own), ZERO)
+        attainment = team_value / team_quota if team_quota else None
+        extra = {"value": team_value, "quota": team_quota, "attainment": attainment}
+        gates, reductions, limits = self.finish(index, component, row, gross, self.env(component, row, extra))
+        notes = [f"team {team}: {len(members)} member(s), pool {pool_amount:,} {plan.currency}"]
+        if outcome.note:
+            notes.append(outcome.note)
+        return PayoutLine(
+            participant_id=pid, plan_id=plan.id, plan_version=plan.version, component_id=component.id,
+            component_label=component.label, kind="pool", period=sub.label, currency=plan.currency,
+            amount=row[c + "amount"], gross=gross,
+            metric=MetricReading(name=f"team {component.metric}", value=team_value, quota=team_quota,
+                                 attainment=attainment),
+            target_incentive=component.target_incentive, slices=outcome.slices, gates=gates,
+            reductions=reductions, limits=limits, deals=(),
+            pool=PoolShare(team=team, members=members, team_value=team_value, team_quota=team_quota,
+                           pool_amount=pool_amount, buckets=tuple(own)),
+            notes=tuple(notes),
+        )
+
+
 def build_result(plan: Plan, period: Period, payees: list[Mapping[str, Any]],
                  kinds: list[tuple[Any, list[Mapping[str, Any]], dict[int, list[Mapping[str, Any]]]]],
                  originals: Originals, credit_problems: list[Problem],
@@ -293,6 +350,8 @@ def build_result(plan: Plan, period: Period, payees: list[Mapping[str, Any]],
                 deal_rows = grouped.get((index, pid, sub.label))
                 if isinstance(component, Spiff):
                     lines.append(builder.spiff_line(index, component, pid, sub, row, deal_rows))
+                elif isinstance(component, Pool):
+                    lines.append(builder.pool_line(index, component, pid, sub, row))
                 else:
                     lines.append(builder.figure_line(index, component, pid, sub, row, deal_rows))
         lines = apply_plan_limits(plan, pid, period, lines)

@@ -58,7 +58,7 @@ def deal_env(credits: Any, field_names: Iterable[str], ops: Exact) -> dict[str, 
     env = {name: Typed("str", credits[FIELD_PREFIX + name]) for name in field_names}
     env.update({
         "deal_id": Typed("str", credits.deal_id), "amount": Typed("num", Frac(credits.amount)),
-        "deal_amount": Typed("num", Frac(force_cast(credits.deal_amount, ops.work))),
+        "deal_amount": Typed("num", Frac(ops.cast(credits.deal_amount))),
         "currency": Typed("str", credits.currency), "credit_date": Typed("date", credits.credit_date),
         "rule": Typed("str", credits.rule), "share": Typed("num", Frac(credits.share)),
     })
@@ -107,7 +107,7 @@ def credit_metrics(plan: Plan, names: Iterable[str], credits: Any, subs: Sequenc
             # exact sum (no division comes before it), without a 128-bit rescale of every credit.
             columns["m_" + name] = force_cast(kept.sum(), ops.work)
         else:
-            columns["m_" + name] = force_cast(force_cast(kept, ops.work).sum(), ops.work)
+            columns["m_" + name] = force_cast(ops.cast(kept).sum(), ops.work)
     return dated.group_by(["participant_id", "sub"]).aggregate(**columns)
 
 
@@ -121,8 +121,8 @@ def observed_values(observations: Any, names: Sequence[tuple[str, str, Aggregate
         order = [ibis.desc(inside.start), ibis.desc(inside.end), ibis.desc(inside.period), ibis.desc(inside.value)]
         ranked = inside.mutate(_r=ibis.row_number().over(group_by=["participant_id", "sub"], order_by=order))
         inside_agg = ranked.group_by(["participant_id", "sub"]).aggregate(
-            total=force_cast(force_cast(ranked.value, ops.work).sum(), ops.work), obs_count=ranked.value.count(),
-            latest=force_cast(ranked.value, ops.work).max(where=ranked._r == 0))
+            total=force_cast(ops.cast(ranked.value).sum(), ops.work), obs_count=ranked.value.count(),
+            latest=ops.cast(ranked.value).max(where=ranked._r == 0))
         cover = both.filter((both.start <= both.sub_start) & (both.end >= both.sub_end))
         corder = [ibis.desc(cover.start), ibis.desc(cover.end), ibis.desc(cover.period), ibis.desc(cover.value)]
         cranked = cover.mutate(_r=ibis.row_number().over(group_by=["participant_id", "sub"], order_by=corder))
@@ -132,7 +132,7 @@ def observed_values(observations: Any, names: Sequence[tuple[str, str, Aggregate
             participant_id=ibis.coalesce(merged.participant_id, merged.participant_id_right),
             sub=ibis.coalesce(merged.sub, merged.sub_right),
             total=merged.total, obs_count=merged.obs_count, latest=merged.latest,
-            cover_value=force_cast(merged.cover_value, ops.work))
+            cover_value=ops.cast(merged.cover_value))
         has_inside = merged.obs_count.notnull() & (merged.obs_count > 0)
         if how is Aggregate.AVERAGE:
             n = has_inside.ifelse(merged.total, merged.cover_value)
@@ -166,7 +166,7 @@ def quota_values(quotas: Any, keys: Sequence[str], subs: Any, ops: Exact) -> Any
     inside = other.filter((other.start >= other.sub_start) & (other.end <= other.sub_end))
     inside = inside.mutate(_prev_end=inside.end.lag().over(group_by=group, order_by=[inside.start, inside.end]))
     tiled = inside.group_by([*group, "sub_months"]).aggregate(
-        inside_total=lambda t: force_cast(force_cast(t.amount, ops.work).sum(), ops.work),
+        inside_total=lambda t: force_cast(ops.cast(t.amount).sum(), ops.work),
         inside_months=lambda t: t.months.sum(),
         overlaps=lambda t: (t._prev_end.notnull() & (t._prev_end > t.start)).ifelse(1, 0).sum(),
         labels=lambda t: ordered_concat(t.start.cast("string") + "|" + t.end.cast("string") + "|" + t.period,
@@ -176,7 +176,7 @@ def quota_values(quotas: Any, keys: Sequence[str], subs: Any, ops: Exact) -> Any
     cover = other.filter((other.start <= other.sub_start) & (other.end >= other.sub_end))
     ranked = cover.mutate(_r=ibis.row_number().over(
         group_by=group, order_by=[cover.start, cover.end, cover.period, cover.amount]))
-    covering = ranked.filter(ranked._r == 0).select(*group, cover_amount=force_cast(ranked.amount, ops.work),
+    covering = ranked.filter(ranked._r == 0).select(*group, cover_amount=ops.cast(ranked.amount),
                                                     cover_label=ranked.period, cover_months=ranked.months,
                                                     cover_share_months=ranked.sub_months)
     keys_grid = both.select(*group).distinct()
@@ -187,7 +187,7 @@ def quota_values(quotas: Any, keys: Sequence[str], subs: Any, ops: Exact) -> Any
     one = ops.lit(Decimal(1)).cast(ops.work)
     case = ibis.cases((out.exact.notnull(), "exact"), (out.inside_total.notnull(), "sum"),
                       (out.cover_amount.notnull(), "share"), else_="none")
-    n = ibis.cases((out.exact.notnull(), force_cast(out.exact, ops.work)),
+    n = ibis.cases((out.exact.notnull(), ops.cast(out.exact)),
                    (out.inside_total.notnull(), out.inside_total),
                    (out.cover_amount.notnull(),
                     ops.mul(out.cover_amount, force_cast(out.cover_share_months, ops.work))),

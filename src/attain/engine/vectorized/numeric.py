@@ -4,7 +4,8 @@ Money never becomes a float here. Every number is a `Frac`: a DECIMAL numerator 
 optional positive DECIMAL denominator (None means 1), so an attainment (value / quota) or a
 rate derived as target incentive / quota is exact until the line is rounded. Products are
 cast back to the working type after each step so decimal scales never overflow; the working
-type keeps 16 places (12 on Spark), which is exact for money, shares and rates as recorded.
+type keeps 16 places, which is exact for money, shares and rates as recorded. On Spark, whose
+casts to fewer places round silently, every product is exact or the query fails (`SparkExact`).
 
 Rounding an exact fraction to the currency's minor unit needs a floor division: a double
 gives a candidate within one unit and exact decimal products correct it, so the result is
@@ -13,14 +14,15 @@ the same as Python's Decimal quantize for every rounding mode, on every backend.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
 
+from attain.core.errors import UnsupportedError
 from attain.core.money import RoundingMode
 from attain.core.plan import Basis, Rate
 from attain.engine.columns import ColumnFigures
@@ -36,14 +38,28 @@ class Profile:
     work: dt.Decimal
     # The largest scale a product may carry before it is cast back (None: unlimited, NUMERIC).
     product_scale: int | None
-    # Spark widens precision on every operation; operands are narrowed to these before a product.
-    operand_precision: int | None = None
+    # Products taken in parts, none rounded, a product needing more places failing the query
+    # (Spark: see SparkExact). Such a profile is computed by SparkExact.
+    checked_products: bool = False
 
 
 DUCKDB = Profile("duckdb", dt.Decimal(38, 16), product_scale=22)
 POSTGRES = Profile("postgres", dt.Decimal(38, 16), product_scale=None)
-SPARK = Profile("pyspark", dt.Decimal(38, 12), product_scale=12, operand_precision=19)
+SPARK = Profile("pyspark", dt.Decimal(38, 16), product_scale=None, checked_products=True)
 PROFILES = {p.name: p for p in (DUCKDB, POSTGRES, SPARK)}
+
+# The Spark session settings SparkExact is exact under: connect("spark") sets them, and a
+# calculation refuses a session without them. Without the first, Spark trims the scale of a
+# DECIMAL sum or product that would pass 38 digits (rounding it to as few as 6 places). Without
+# the second, Spark 4 gives two DECIMALs of different types that it compares, or chooses between
+# (CASE, COALESCE, UNION), a common type with fewer places when both do not fit 38 digits, rounding
+# one side (SPARK-45905); with it the places are kept and too many integer digits overflow. Without
+# the third, an overflow gives null, which would read as "no value", instead of failing the query.
+SPARK_SETTINGS = {
+    "spark.sql.decimalOperations.allowPrecisionLoss": "false",
+    "spark.sql.legacy.decimal.retainFractionDigitsOnTruncate": "true",
+    "spark.sql.ansi.enabled": "true",
+}
 
 
 def decimal_type(value: Decimal) -> dt.Decimal:
@@ -71,6 +87,12 @@ class Frac:
 
 class Exact:
     """The column algebra of engine.columns over Ibis, exact, for one backend profile."""
+
+    def __new__(cls, profile: Profile) -> Exact:
+        # A profile with checked products (Spark) gets its own arithmetic.
+        if cls is Exact and profile.checked_products:
+            return super().__new__(SparkExact)
+        return super().__new__(cls)
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
@@ -113,6 +135,7 @@ class Exact:
         return ibis.literal(value, type=decimal_type(value))
 
     def cast(self, expr: Expr) -> Expr:
+        """`expr` (an input or a credit, of any scale) in the working type."""
         return force_cast(expr, self.work)
 
     def _scale(self, expr: Expr) -> int:
@@ -153,9 +176,7 @@ class Exact:
         return left, force_cast(right, dt.Decimal(rp, ls))
 
     def _narrow(self, expr: Expr, scale: int) -> Expr:
-        scale = max(scale, 0)
-        precision = self.profile.operand_precision or 38
-        return force_cast(expr, dt.Decimal(precision, min(scale, precision - 1)))
+        return force_cast(expr, dt.Decimal(38, max(scale, 0)))
 
     def frac(self, value: Decimal | Expr) -> Frac:
         return Frac(self.lit(value) if isinstance(value, Decimal) else value)
@@ -271,10 +292,14 @@ class Exact:
         """floor(num / den) for den > 0, exactly, as DECIMAL(38, 0)."""
         whole = dt.Decimal(38, 0)
         num, den = self.bind(num), self.bind(den)
-        guess = self.bind((num.cast("float64") / den.cast("float64")).floor().cast(whole))
+        guess = self.bind(self._floor_guess(num, den))
         low = self.mul(guess, den) > num
         high = self.mul((guess + 1).cast(whole), den) <= num
         return force_cast(low.ifelse(guess - 1, high.ifelse(guess + 1, guess)), whole)
+
+    def _floor_guess(self, num: Expr, den: Expr) -> Expr:
+        """floor(num / den) within one, by a double."""
+        return (num.cast("float64") / den.cast("float64")).floor().cast(dt.Decimal(38, 0))
 
     def round(self, value: Frac, quantum: Decimal, mode: RoundingMode) -> Expr:
         """`value` rounded to a multiple of `quantum` exactly as Decimal.quantize does."""
@@ -303,6 +328,148 @@ class Exact:
         count = bump.ifelse(units + 1, units)
         signed = positive.ifelse(count, -count)
         return force_cast(self.mul(force_cast(signed, dt.Decimal(38, 0)), self.lit(quantum)), result_type)
+
+
+class SparkExact(Exact):
+    """Exact arithmetic on Spark: every product exact, or the query fails; never a rounded number.
+
+    Under SPARK_SETTINGS Spark types a DECIMAL product (p1 + p2 + 1, s1 + s2), capped at 38
+    digits, and an overflow fails the query; but a cast to fewer places (back to the working type)
+    would round silently. So a product that could need more places than the working type is taken
+    in parts: with a = ia + fa and b = ib + fb (whole and fractional parts, each of the operand's
+    sign), a x b = ia x b + fa x ib + fa x fb. The first two carry no more places than an operand;
+    fa x fb (below 1) is checked to fit the working type's places, else the query fails with
+    TOO_PRECISE. No part exceeds |a x b|, so none overflows unless the product itself does (more than
+    the working type's 22 integer digits: Spark's NUMERIC_VALUE_OUT_OF_RANGE).
+    """
+
+    def mul(self, left: Expr, right: Expr) -> Expr:
+        work = self.work.scale or 0
+        left, right = self._fitted(left), self._fitted(right)
+        if self._is_literal(left) and not self._is_literal(right):
+            left, right = right, left
+        if self._scale(left) + self._scale(right) <= work:
+            return force_cast(_wide(left) * _wide(right), self.work)
+        return _named([left, right], self._in_parts)
+
+    def _in_parts(self, left: Expr, right: Expr) -> Expr:
+        whole_a, frac_a = _parts(left)
+        if self._is_literal(right):
+            value = right.op().value
+            whole_value = value.to_integral_value(rounding=ROUND_DOWN)
+            whole_b = self.lit(whole_value) if whole_value else None
+            frac_b = self.lit(value - whole_value) if value != whole_value else None
+        else:
+            whole_b, frac_b = _parts(right)
+        total = force_cast(whole_a * _wide(right), self.work)
+        if whole_b is not None:
+            total = total + force_cast(frac_a * _wide(whole_b), self.work)
+        if frac_b is not None:
+            places = self._scale(left) + self._scale(frac_b)
+            total = total + self._within_places(frac_a * _wide(frac_b), places)
+        return force_cast(total, self.work)
+
+    def _within_places(self, expr: Expr, places: int) -> Expr:
+        """`expr` (of `places` places) in the working type; the query fails where that would round it.
+        Both sides of the check are written in `expr`'s own type, so Spark compares them as they are."""
+        fitted = force_cast(expr, self.work)
+        own = dt.Decimal(38, places)
+        return (force_cast(expr, own) != force_cast(fitted, own)).ifelse(_fail(TOO_PRECISE, self.work), fitted)
+
+    def _fitted(self, expr: Expr) -> Expr:
+        """An operand with more places than the working type, brought to it (checked)."""
+        places = self._scale(expr)
+        if places <= (self.work.scale or 0):
+            return expr
+        if self._is_literal(expr):
+            raise UnsupportedError(f"the number {expr.op().value} has more than {self.work.scale} decimal places")
+        return _named([expr], lambda named: self._within_places(named, places))
+
+    def cast(self, expr: Expr) -> Expr:
+        places = self._scale(expr)
+        if places <= (self.work.scale or 0):
+            return force_cast(expr, self.work)
+        return self._within_places(expr, places)
+
+    def _floor_guess(self, num: Expr, den: Expr) -> Expr:
+        # The double's quotient is within one of the exact one only below DOUBLE_GUESS_LIMIT.
+        guess = super()._floor_guess(num, den)
+        return (guess.abs() >= DOUBLE_GUESS_LIMIT).ifelse(_fail(TOO_LARGE, guess.type()), guess)
+
+    def round(self, value: Frac, quantum: Decimal, mode: RoundingMode) -> Expr:
+        if self._table is not None:
+            return super().round(value, quantum, mode)
+        # With no table open to name the steps in (each names the value several times), a lambda
+        # names the value once.
+        if value.den is None:
+            return _named([value.num], lambda num: super(SparkExact, self).round(Frac(num), quantum, mode))
+        return _named([value.num, value.den],
+                      lambda num, den: super(SparkExact, self).round(Frac(num, den), quantum, mode))
+
+
+TOO_PRECISE = "attain: an exact product needs more than 16 decimal places, beyond DECIMAL(38, 16)"
+TOO_LARGE = "attain: an amount to round is beyond 2^50 minor units (the Spark executor's bound)"
+# A double's quotient is within one of floor(num / den) below this (it carries a few roundings of 2^-53).
+DOUBLE_GUESS_LIMIT = 2**50
+
+
+def _wide(expr: Expr) -> Expr:
+    """The operand as a 38-digit DECIMAL of its own scale: Spark caps a product at 38 digits anyway,
+    and Ibis then types the product by the operand with the larger scale."""
+    kind = expr.type()
+    if isinstance(kind, dt.Decimal) and kind.precision == 38:
+        return expr
+    scale = kind.scale if isinstance(kind, dt.Decimal) and kind.scale is not None else 0
+    op = expr.op()
+    if isinstance(op, ibis.expr.operations.Literal):
+        return ibis.literal(op.value, type=dt.Decimal(38, scale))
+    return force_cast(expr, dt.Decimal(38, scale))
+
+
+def _parts(expr: Expr) -> tuple[Expr, Expr]:
+    """(whole part as DECIMAL(38, 0), fractional part), both of the operand's sign. The remainder's
+    Spark type keeps the operand's places under one integer digit: DECIMAL(s + 1, s)."""
+    frac = _wide(expr) % 1
+    return force_cast(_wide(expr) - frac, dt.Decimal(38, 0)), frac
+
+
+def _named(operands: list[Expr], body: Callable[..., Expr]) -> Expr:
+    """body(*operands), each computed operand written out once.
+
+    The body names its operands several times, and SQL has no "let": the operands become the
+    fields of a one-element array that a lambda maps (Spark's transform). Columns of the open table
+    would do too, but each is one more nested select, and deep nesting exhausts Spark's analyzer.
+    """
+    computed = [i for i, x in enumerate(operands) if not _simple(x)]
+    if not computed:
+        return body(*operands)
+    fields = ibis.struct({f"x{i}": operands[i] for i in computed})
+
+    def apply(named: Expr) -> Expr:
+        return body(*(named[f"x{i}"] if i in computed else x for i, x in enumerate(operands)))
+
+    return ibis.array([fields]).map(apply)[0]
+
+
+def _simple(expr: Expr) -> bool:
+    """A literal, a column or a lambda's argument (or a cast of one): cheap to write out again."""
+    ops_ = ibis.expr.operations
+    op = expr.op()
+    if isinstance(op, ops_.Cast):
+        op = op.arg
+    if isinstance(op, ops_.StructField):
+        op = op.arg
+    return isinstance(op, ops_.Literal | ops_.Field | ops_.Argument)
+
+
+def _fail(message: str, kind: dt.DataType) -> Expr:
+    """A value of type `kind` that fails the query with `message` (Spark's raise_error)."""
+    return force_cast(_raise_error(message), kind)
+
+
+@ibis.udf.scalar.builtin(name="raise_error", signature=((dt.string,), dt.string))  # type: ignore[untyped-decorator]
+def _raise_error(message: str) -> str:  # type: ignore[empty-body]
+    """Spark SQL's raise_error(message)."""
 
 
 def allocate_columns(

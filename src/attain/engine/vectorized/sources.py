@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from attain.core.dataset import DataSet
 from attain.core.errors import UnsupportedError
+from attain.core.money import decimal_places
 from attain.core.periods import CALENDAR, FiscalCalendar, Period, parse_period
 from attain.core.records import CurrencyRate, OrgTerm
 from attain.crediting.fx import RateTable
@@ -51,12 +52,7 @@ class Sources:
 
 def decimal_column(values: Sequence[Decimal | None], name: str) -> pa.Array:
     """An exact decimal Arrow column, as narrow a scale as the values need."""
-    scale = 0
-    for value in values:
-        if value is not None:
-            exponent = value.as_tuple().exponent
-            assert isinstance(exponent, int)
-            scale = max(scale, -exponent)
+    scale = decimal_places(values)
     if scale > MAX_SCALE:
         raise UnsupportedError(f"{name} has {scale} decimal places; the vectorized executor carries {MAX_SCALE}")
     return pa.array(values, type=pa.decimal128(38, scale))
@@ -184,19 +180,31 @@ def from_parquet(con: Any, folder: Path, calendar: FiscalCalendar = CALENDAR) ->
     Deals carry the standard columns (deal_id, owner_id, amount, currency, status, the four
     dates, delivered); any other column is a custom field.
     """
-    deals = con.read_parquet(str(folder / "deals.parquet"))
-    splits = con.read_parquet(str(folder / "splits.parquet"))
-    participants = con.read_parquet(str(folder / "participants.parquet"))
-    quota_file = con.read_parquet(str(folder / "quotas.parquet"))
-    labels = period_table(quota_file.period.as_table().distinct().to_pyarrow().column(0).to_pylist(), calendar)
+    return from_tables(con, {name: con.read_parquet(str(folder / f"{name}.parquet")) for name in BULK_TABLES},
+                       calendar)
+
+
+BULK_TABLES = ("deals", "splits", "participants", "quotas")
+
+
+def from_tables(con: Any, tables: dict[str, Any], calendar: FiscalCalendar = CALENDAR) -> Sources:
+    """Sources over tables the backend already has (Ibis tables, or names of tables in `con`):
+    `deals`, `splits`, `participants` and `quotas`, with the columns of the Parquet files
+    `from_parquet` reads (a Spark or warehouse table of transactions, for instance)."""
+    missing = [name for name in BULK_TABLES if name not in tables]
+    if missing:
+        raise UnsupportedError(f"a bulk run needs the tables {', '.join(BULK_TABLES)}; missing: {', '.join(missing)}")
+    resolved = {name: con.table(t) if isinstance(t, str) else t for name, t in tables.items()}
+    deals, quota_table = resolved["deals"], resolved["quotas"]
+    labels = period_table(quota_table.period.as_table().distinct().to_pyarrow().column(0).to_pylist(), calendar)
     meta = ibis.memtable(pa.table({
         "period": list(labels), "start": [p.start for p in labels.values()],
         "end": [p.end for p in labels.values()], "months": [p.kind.months for p in labels.values()],
     }))
-    quotas = quota_file.join(meta, "period")
+    quotas = quota_table.join(meta, "period")
     empty_obs = _table([], OBSERVATIONS)
     standard = {"deal_id", "owner_id", "amount", "currency", "status", "delivered", *DATES}
     fields = frozenset(c for c in deals.columns if c not in standard)
     deals = deals.rename({FIELD_PREFIX + c: c for c in fields}) if fields else deals
-    return Sources(deals=deals, splits=splits, participants=participants, quotas=quotas,
+    return Sources(deals=deals, splits=resolved["splits"], participants=resolved["participants"], quotas=quotas,
                    observations=empty_obs, fx=_table([], FX), chain=None, field_names=fields)

@@ -1,0 +1,401 @@
+"""The bulk calculation from the store: every payee of every plan in force, at volume, as payout lines.
+
+`attain calc` from the store reads every record into Python objects: right for statements and
+explanations, impossible at millions of deals. A bulk run instead reads deals and splits from
+the store's columnar segments (storage/segments.py) with DuckDB, takes the latest version per
+key as known at an import (the store's rule), and hands those relations to the vectorized
+executor's plan compiler. The small record kinds (participants, quotas, metrics, rates) are read
+from the database by the store's own code, so org terms, quota changes, proration and ramps
+follow the reference rules exactly. The payout lines (participant, plan, sub-period,
+component, amount) are written to one Parquet file.
+
+A plan the bulk run cannot compute (plan-wide caps and floors, roll-up crediting, or what the
+vectorized executor refuses) is refused with UnsupportedError before anything is read or
+written. The compiled SQL is kept per connection (engine.vectorized.bulk) and reused while the
+plan, the period and the column types stay the same. The resolved small tables are kept as
+Parquet beside the segments, keyed by the last import of their kinds, so a second run (another
+plan, a re-run after new deals) does not resolve 100,000 participants and quotas again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attain.core.errors import DataError, NotFoundError, UnsupportedError
+from attain.core.periods import FiscalCalendar, Period, parse_period
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from attain.app.workspace import Workspace
+    from attain.core.plan import Plan
+    from attain.engine.vectorized.bulk import BulkQuery
+    from attain.storage.segments import Segment
+
+VIEW_PREFIX = "attain_bulk_"
+DEAL_COLUMNS = ("deal_id", "owner_id", "amount", "currency", "status", "booked_on", "signed_on", "invoiced_on",
+                "recognized_on", "delivered")
+SPLIT_COLUMNS = ("deal_id", "participant_id", "share", "role")
+DECIMALS = {"deals": ("amount", "delivered"), "splits": ("share",)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BulkReport:
+    """What a bulk run did: the lines it wrote, where, and how long each step took."""
+
+    period: str
+    upto_import: int
+    plans: tuple[str, ...]
+    output: Path
+    lines: int
+    payees: int
+    total: Decimal
+    segments: int
+    segments_rebuilt: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def refuse_for_bulk(plan: Plan) -> None:
+    """Raise UnsupportedError for a plan the bulk run cannot compute (checked before anything runs)."""
+    from attain.engine.vectorized.compiler import refuse_unsupported
+
+    refuse_unsupported(plan)
+    where = f"plan {plan.id!r}: "
+    if plan.cap is not None or plan.floor is not None:
+        raise UnsupportedError(where + "plan-wide caps and floors are not computed by the bulk run "
+                               "(use `attain calc --executor duckdb`)")
+    if plan.crediting.rollup:
+        raise UnsupportedError(where + "roll-up crediting is not computed by the bulk run (use `attain calc`)")
+
+
+def bulk_calculate(
+    ws: Workspace,
+    period_label: str,
+    *,
+    plan_ids: Sequence[str] = (),
+    as_of: datetime | None = None,
+    output: Path | None = None,
+    connection: Any = None,
+    rebuild_segments: bool = False,
+) -> BulkReport:
+    """Calculate every plan in force (or those named) for `period_label` from the store, as known
+    at `as_of`, and write its payout lines to `output` (default: the workspace's store/bulk/)."""
+    from attain.app.runs import load_plans
+    from attain.storage.segments import segments_folder
+    from attain.storage.versions import known_import
+
+    calendar = ws.settings.calendar
+    try:
+        period = parse_period(period_label, calendar)
+    except ValueError as exc:
+        raise DataError(f"--period: {exc}") from None
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    with ws.engine.connect() as conn:
+        upto = known_import(conn, as_of)
+        plans = _choose(load_plans(conn, ws, upto, period.last_day), plan_ids)
+        for plan in plans:
+            refuse_for_bulk(plan)
+        target = output or ws.root / "store" / "bulk" / f"{period.label}-upto-{upto}.parquet"
+        con = connection if connection is not None else _connect()
+        folder = segments_folder(ws.root)
+        segments, rebuilt = _register_segments(con, conn, folder, upto, rebuild_segments)
+        small = _small_tables(conn, segments_folder(ws.root).parent / "cache", upto, period, calendar)
+    timings["read"] = time.perf_counter() - started
+    lap = time.perf_counter()
+    fx_counts = _register_small(con, small, plans)
+    queries = [(plan, _prepare(plan, period, calendar, con, fx_counts[plan.currency], fields=segments.fields))
+               for plan in plans]
+    timings["compile"] = time.perf_counter() - lap
+    lap = time.perf_counter()
+    lines, payees, total = _write_lines(con, queries, target)
+    timings["calculate_and_write"] = time.perf_counter() - lap
+    timings["total"] = time.perf_counter() - started
+    return BulkReport(period=period.label, upto_import=upto, plans=tuple(p.id for p in plans), output=target,
+                      lines=lines, payees=payees, total=total, segments=segments.count, segments_rebuilt=rebuilt,
+                      seconds={k: round(v, 3) for k, v in timings.items()})
+
+
+def rebuild_segments(ws: Workspace) -> int:
+    """Write every segment again from the database; returns how many were written."""
+    from attain.storage.segments import SEGMENT_KINDS, ensure_segments, segments_folder
+    from attain.storage.versions import known_import
+
+    count = 0
+    with ws.engine.connect() as conn:
+        upto = known_import(conn, None)
+        for kind in SEGMENT_KINDS:
+            count += ensure_segments(conn, segments_folder(ws.root), kind, upto, rebuild=True)[1]
+    return count
+
+
+def _connect() -> Any:
+    import ibis
+
+    return ibis.duckdb.connect(preserve_insertion_order=False)
+
+
+def _choose(plans: list[Plan], plan_ids: Sequence[str]) -> list[Plan]:
+    if not plans:
+        raise NotFoundError("no plans in this workspace: put plan files in plans/ or `attain import plans plans/`")
+    if not plan_ids:
+        return plans
+    known = {p.id: p for p in plans}
+    missing = [i for i in plan_ids if i not in known]
+    if missing:
+        raise NotFoundError(f"no plan {', '.join(map(repr, missing))} in force (known: {', '.join(sorted(known))})")
+    return [known[i] for i in dict.fromkeys(plan_ids)]
+
+
+# -- deals and splits: the latest version per key, from the segments ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Registered:
+    count: int
+    fields: frozenset[str]
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _files(paths: Sequence[Path]) -> str:
+    return "[" + ", ".join(_quote(str(p)) for p in paths) + "]"
+
+
+def _latest_sql(kind: str, segments: Sequence[Segment], columns: Sequence[str]) -> str:
+    """SQL for the latest version per (source, key) among `segments`, with `columns` selected.
+
+    Each Parquet file keeps its own decimal scales; files are read in groups of equal scales and
+    cast to the widest scale before they are put together (DuckDB would otherwise give the
+    union the first file's type). Keys of imports that only added new keys have one version:
+    only the keys some segment changed (a version above 1) go through the max-version choice,
+    and the large scan is one pass with an anti-join against that small set.
+    """
+    import pyarrow.parquet as pq
+
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    scales: dict[str, int] = {}
+    whole: dict[str, int] = {}
+    for segment in segments:
+        schema = pq.read_schema(segment.path)
+        types = tuple(str(schema.field(name).type) for name in DECIMALS[kind])
+        groups.setdefault(types, []).append(segment.path)
+        for name in DECIMALS[kind]:
+            kind_of = schema.field(name).type
+            scales[name] = max(scales.get(name, 0), kind_of.scale)
+            whole[name] = max(whole.get(name, 0), kind_of.precision - kind_of.scale)
+    casts = ", ".join(f"CAST({name} AS DECIMAL({min(38, whole[name] + scales[name])}, {scales[name]})) AS {name}"
+                      for name in DECIMALS[kind])
+    parts = [f"SELECT * REPLACE ({casts}) FROM read_parquet({_files(paths)}, union_by_name = true)"
+             for paths in groups.values()]
+    every = parts[0] if len(parts) == 1 else " UNION ALL BY NAME ".join(f"({p})" for p in parts)
+    selected = ", ".join(columns)
+    changed = [s.path for s in segments if s.changed]
+    if not changed:
+        return f"SELECT {selected} FROM ({every})"
+    keys = f"(SELECT DISTINCT source, key FROM read_parquet({_files(changed)}, union_by_name = true) WHERE version > 1)"
+    return (f"SELECT {selected} FROM ({every}) ANTI JOIN {keys} USING (source, key) "
+            f"UNION ALL SELECT {selected} FROM (SELECT * FROM ({every}) SEMI JOIN {keys} USING (source, key) "
+            f"QUALIFY version = max(version) OVER (PARTITION BY source, key))")
+
+
+EMPTY = {
+    "deals": "SELECT NULL::VARCHAR AS deal_id, NULL::VARCHAR AS owner_id, NULL::DECIMAL(38, 2) AS amount, "
+             "NULL::VARCHAR AS currency, NULL::VARCHAR AS status, NULL::DATE AS booked_on, NULL::DATE AS signed_on, "
+             "NULL::DATE AS invoiced_on, NULL::DATE AS recognized_on, NULL::DECIMAL(38, 4) AS delivered WHERE false",
+    "splits": "SELECT NULL::VARCHAR AS deal_id, NULL::VARCHAR AS participant_id, NULL::DECIMAL(38, 4) AS share, "
+              "NULL::VARCHAR AS role WHERE false",
+}
+
+
+def _register_segments(con: Any, conn: Connection, folder: Path, upto: int, rebuild: bool) -> tuple[_Registered, int]:
+    """Views `attain_bulk_deals` and `attain_bulk_splits` over the segments known by `upto`."""
+    import pyarrow.parquet as pq
+
+    from attain.storage.segments import FIELD_PREFIX, ensure_segments
+
+    deals, rebuilt_deals = ensure_segments(conn, folder, "deals", upto, rebuild)
+    splits, rebuilt_splits = ensure_segments(conn, folder, "splits", upto, rebuild)
+    names: set[str] = set()
+    for segment in deals:
+        names.update(n for n in pq.read_schema(segment.path).names if n.startswith(FIELD_PREFIX))
+    fields = frozenset(n[len(FIELD_PREFIX):] for n in names)
+    if deals:
+        field_columns = [_identifier(n) for n in sorted(names)]
+        deal_sql = _latest_sql("deals", deals, [*DEAL_COLUMNS, *field_columns])
+    else:
+        deal_sql = EMPTY["deals"]
+    split_sql = (f"SELECT * FROM ({_latest_sql('splits', splits, SPLIT_COLUMNS)}) WHERE participant_id IS NOT NULL"
+                 if splits else EMPTY["splits"])
+    con.con.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW_PREFIX}deals AS {deal_sql}")
+    con.con.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW_PREFIX}splits AS {split_sql}")
+    return _Registered(count=len(deals) + len(splits), fields=fields), rebuilt_deals + rebuilt_splits
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# -- participants, quotas, metrics and rates: small, read by the store's own rules --------------------
+
+
+SMALL_KINDS = ("participants", "quotas", "metrics")
+SMALL_TABLES = ("participants", "quotas", "observations")
+
+
+@dataclass(frozen=True, slots=True)
+class _Small:
+    tables: dict[str, Any]  # name -> Arrow table (participants, quotas, observations)
+    rates: tuple[Any, ...]
+
+
+def _small_tables(conn: Connection, cache: Path, upto: int, period: Period, calendar: FiscalCalendar) -> _Small:
+    """Participants (role and team as of the period's last day), resolved quotas and metrics as
+    `read_dataset` gives them, as Arrow tables. Resolving them walks every record in Python, so
+    the result is kept as Parquet under `cache`, named by what it depends on: the last import of
+    participants, quotas and metrics known at `upto`, the period and the calendar."""
+    import hashlib
+
+    import pyarrow.parquet as pq
+    from sqlalchemy import func, select
+
+    from attain.storage.schema import imports
+
+    last = conn.execute(select(imports.c.kind, func.max(imports.c.id))
+                        .where(imports.c.kind.in_(SMALL_KINDS), imports.c.id <= upto)
+                        .group_by(imports.c.kind)).all()
+    from attain import __version__
+
+    stamp = repr((__version__, sorted((str(k), int(i)) for k, i in last), period.label, calendar))
+    folder = cache / ("small-" + hashlib.sha256(stamp.encode()).hexdigest()[:24])
+    rates = _decoded(conn, "rates", upto)
+    if all((folder / f"{name}.parquet").exists() for name in SMALL_TABLES):
+        return _Small(tables={n: pq.read_table(folder / f"{n}.parquet") for n in SMALL_TABLES}, rates=rates)
+    tables = _resolve_small(conn, upto, period, calendar)
+    temporary = folder.with_name(folder.name + ".tmp")
+    temporary.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        pq.write_table(table, temporary / f"{name}.parquet")
+    if not folder.exists():
+        temporary.replace(folder)
+    return _Small(tables=tables, rates=rates)
+
+
+def _decoded(conn: Connection, kind: str, upto: int) -> tuple[Any, ...]:
+    from attain.storage.codecs import CODECS
+    from attain.storage.schema import VERSIONED
+    from attain.storage.versions import latest_versions
+
+    codec = CODECS[kind]
+    return tuple(codec.decode(r) for r in latest_versions(conn, VERSIONED[kind], upto))
+
+
+def _resolve_small(conn: Connection, upto: int, period: Period, calendar: FiscalCalendar) -> dict[str, Any]:
+    from attain.engine.vectorized.sources import from_dataset
+    from attain.formats.datafolder import assemble_dataset
+    from attain.storage.snapshot import widen_to_years
+
+    start, end = widen_to_years(period, calendar)
+
+    def overlaps(label: str) -> bool:
+        p = parse_period(label, calendar)
+        return p.start < end and start < p.end
+
+    data = assemble_dataset(
+        participants=list(_decoded(conn, "participants", upto)), deals=[], splits=[],
+        quotas=[q for q in _decoded(conn, "quotas", upto) if overlaps(q.period)],
+        observations=[m for m in _decoded(conn, "metrics", upto) if overlaps(m.period)],
+        rates=[], calendar=calendar,
+    )
+    sources = from_dataset(data, period, "XXX", calendar)
+    return {name: getattr(sources, name).to_pyarrow() for name in SMALL_TABLES}
+
+
+def _register_small(con: Any, small: _Small, plans: Sequence[Plan]) -> dict[str, int]:
+    """Tables of participants, quotas and metrics, and one fx table per plan currency; returns
+    the number of fx rows per currency."""
+    import pyarrow as pa
+
+    from attain.engine.vectorized.sources import FX, decimal_column, fx_rows
+
+    for name, table in small.tables.items():
+        con.con.register(f"{VIEW_PREFIX}{name}", table)
+    currencies: set[str] = set()
+    if small.rates:
+        currencies = {r[0] for r in con.con.sql(f"SELECT DISTINCT currency FROM {VIEW_PREFIX}deals").fetchall()}
+    counts = {}
+    for currency in sorted({p.currency for p in plans}):
+        rows = fx_rows(small.rates, currencies, currency)
+        table = pa.table({
+            "currency": pa.array([r["currency"] for r in rows], pa.string()),
+            "valid_from": pa.array([r["valid_from"] for r in rows], pa.date32()),
+            "valid_to": pa.array([r["valid_to"] for r in rows], pa.date32()),
+            "rate": decimal_column([r["rate"] for r in rows], "a currency rate"),
+        }, schema=FX if not rows else None)
+        con.con.register(f"{VIEW_PREFIX}fx_{currency.lower()}", table)
+        counts[currency] = len(rows)
+    return counts
+
+
+# -- compile once, run as SQL ------------------------------------------------------------------------------
+
+
+def _schema_key(con: Any, names: Sequence[str]) -> tuple[Any, ...]:
+    return tuple((name, tuple(con.con.sql(f"DESCRIBE {name}").fetchall())) for name in names)
+
+
+def _prepare(plan: Plan, period: Period, calendar: FiscalCalendar, con: Any, fx_count: int,
+             fields: frozenset[str]) -> BulkQuery:
+    from attain.engine.vectorized.bulk import cached, compile_sources
+    from attain.engine.vectorized.numeric import PROFILES
+    from attain.engine.vectorized.sources import Sources
+
+    fx_name = f"{VIEW_PREFIX}fx_{plan.currency.lower()}"
+    names = [f"{VIEW_PREFIX}{n}" for n in ("deals", "splits", "participants", "quotas", "observations")]
+    key = (plan, period, calendar, fields, fx_count, _schema_key(con, [*names, fx_name]))
+
+    def build() -> BulkQuery:
+        sources = Sources(
+            deals=con.table(f"{VIEW_PREFIX}deals"), splits=con.table(f"{VIEW_PREFIX}splits"),
+            participants=con.table(f"{VIEW_PREFIX}participants"), quotas=con.table(f"{VIEW_PREFIX}quotas"),
+            observations=con.table(f"{VIEW_PREFIX}observations"), fx=con.table(fx_name), chain=None,
+            field_names=fields, fx_rows=fx_count,
+        )
+        return compile_sources(plan, period, sources, con, calendar, PROFILES[con.name])
+
+    return cached(con, key, build)
+
+
+def _write_lines(con: Any, queries: Sequence[tuple[Plan, BulkQuery]], target: Path) -> tuple[int, int, Decimal]:
+    """Run every plan's query and write its payout lines, one row per payee, sub-period and
+    component, to `target` (Parquet, written under a temporary name and renamed)."""
+    from attain.core.money import minor_unit
+    from attain.engine.vectorized.bulk import register
+
+    parts = []
+    for plan, query in queries:
+        places = -int(minor_unit(plan.currency).as_tuple().exponent)
+        register(query, con)
+        columns = ", ".join(_identifier(c) for c in query.components)
+        parts.append(f"SELECT participant_id, {_quote(plan.id)} AS plan_id, sub AS period, component, "
+                     f"CAST(amount AS DECIMAL(38, {places})) AS amount, {_quote(plan.currency)} AS currency "
+                     f"FROM ({query.sql}) UNPIVOT (amount FOR component IN ({columns}))")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    con.con.execute(f"COPY ({' UNION ALL '.join(parts)}) TO {_quote(str(temporary))} (FORMAT parquet)")
+    temporary.replace(target)
+    lines, payees, total = con.con.sql(
+        f"SELECT count(*), count(DISTINCT participant_id), coalesce(sum(amount), 0) "
+        f"FROM read_parquet({_quote(str(target))})").fetchall()[0]
+    return int(lines), int(payees), Decimal(total)
+
+
+__all__ = ["BulkReport", "bulk_calculate", "rebuild_segments", "refuse_for_bulk"]

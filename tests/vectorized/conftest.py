@@ -40,6 +40,12 @@ SPARK_TEST_SETTINGS = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
+    # Spark keeps the plan of every finished query (1,000 by default) for its UI, and a compiled
+    # plan is large (its SQL parser's caches are cleared after each calculation: see
+    # engine.vectorized._releasing_parser_caches).
+    "spark.sql.ui.retainedExecutions": "10",
+    "spark.ui.retainedJobs": "50",
+    "spark.ui.retainedStages": "50",
 }
 
 

@@ -153,6 +153,21 @@ def test_the_bench_plan_on_a_hand_checked_quarter(spark_backend: Any) -> None:
         amounts.setdefault(line.participant_id, {})[line.component_id] = line.amount
     assert amounts == HAND_CHECKED
     assert differences(calculate(bench_plan(), data, Q1), vectorized) == []
+    # The calculation's long statements leave nothing in Spark's SQL parser caches.
+    assert parser_cache_states(spark_backend) == 0
+    spark_backend._session.sql("SELECT 1 + 2 AS three").collect()
+    assert parser_cache_states(spark_backend) > 0
+
+
+def parser_cache_states(backend: Any) -> int:
+    """The states held in the DFA caches of Spark's SQL parser (shared by every parser)."""
+    from py4j.java_gateway import get_field
+
+    jvm = backend._session._jvm
+    package = jvm.org.apache.spark.sql.catalyst.parser
+    parser = package.SqlBaseParser(jvm.org.antlr.v4.runtime.CommonTokenStream(
+        package.SqlBaseLexer(jvm.org.antlr.v4.runtime.CharStreams.fromString(""))))
+    return sum(get_field(dfa, "states").size() for dfa in get_field(parser.getInterpreter(), "decisionToDFA"))
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

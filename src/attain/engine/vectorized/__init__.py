@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,11 @@ POSTGRES_URL_ENV = "ATTAIN_POSTGRES_URL"
 # Also set by connect("spark"), for speed and depth rather than exactness: a compiled plan nests
 # deeply (Spark's analyzer gives up after 100 passes by default), and with Arrow the small
 # in-memory tables of a calculation become local relations instead of RDDs of pickled rows.
-SPARK_TUNING = {"spark.sql.analyzer.maxIterations": "1000", "spark.sql.execution.arrow.pyspark.enabled": "true"}
+# Spark also keeps the plan of every finished query for its UI (1,000 by default), and a compiled
+# plan is large: a long-lived session would fill its heap with them (a startup setting, so only a
+# session connect() builds gets it).
+SPARK_TUNING = {"spark.sql.analyzer.maxIterations": "1000", "spark.sql.execution.arrow.pyspark.enabled": "true",
+                "spark.sql.ui.retainedExecutions": "50"}
 
 
 def connect(executor: str = "duckdb", url: str | None = None, session: Any = None) -> Any:
@@ -126,7 +130,7 @@ def calculate_vectorized(
 
     refuse_unsupported(plan)
     con = connection if connection is not None else connect(executor)
-    with calculation_context():
+    with calculation_context(), _releasing_parser_caches(con):
         ops = Exact(_profile(con))
         sources = from_dataset(data, period, plan.currency, calendar, rollup=plan.crediting.rollup)
         compiled = compile_plan(plan, period, sources, ops, calendar, attribution=attribution)
@@ -171,8 +175,32 @@ def run_bulk(plan: Plan, folder: Path | str | Mapping[str, Any], period: Period,
     # the backend, or a mapping of tables.
     source = (str(folder) if isinstance(folder, str) and "://" in folder
               else Path(folder) if isinstance(folder, str | os.PathLike) else folder)
-    query = bulk.prepare(plan, source, period, con, calendar, _profile(con))
-    return bulk.execute(query, con, output)
+    with _releasing_parser_caches(con):
+        query = bulk.prepare(plan, source, period, con, calendar, _profile(con))
+        return bulk.execute(query, con, output)
+
+
+@contextlib.contextmanager
+def _releasing_parser_caches(con: Any) -> Iterator[None]:
+    """On Spark, clear its SQL parser's caches once a calculation's queries have run.
+
+    Spark parses the SQL text Ibis writes with ANTLR, which keeps what it learns from every
+    statement in caches it never shrinks; a compiled plan is a long statement, and a session
+    running many calculations filled a 1 GB driver heap with them until every query spent its
+    time collecting garbage (SPARK-47404; Spark 4.1 adds settings for it). Clearing costs the
+    next statement some parsing time, and keeps the driver's memory flat.
+    """
+    try:
+        yield
+    finally:
+        if getattr(con, "name", None) == "pyspark":
+            with contextlib.suppress(Exception):  # another Spark build may lay its parser out differently
+                jvm = con._session._jvm
+                parser_package = jvm.org.apache.spark.sql.catalyst.parser
+                lexer = parser_package.SqlBaseLexer(jvm.org.antlr.v4.runtime.CharStreams.fromString(""))
+                parser = parser_package.SqlBaseParser(jvm.org.antlr.v4.runtime.CommonTokenStream(lexer))
+                parser.getInterpreter().clearDFA()
+                lexer.getInterpreter().clearDFA()
 
 
 __all__ = ["EXECUTORS", "calculate_vectorized", "connect", "run_bulk"]

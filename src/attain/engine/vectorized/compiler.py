@@ -237,7 +237,7 @@ def _kind_table(plan: Plan, kind: PeriodKind, subs: Sequence[Period], components
     if credit_names:
         agg = credit_metrics(plan, credit_names, credits, subs, sources.field_names, ops)
         table = table.left_join(agg, ["participant_id", "sub"]).drop("participant_id_right", "sub_right")
-        table = table.mutate(**{f"m_{n}": table[f"m_{n}"].fill_null(ops.lit(ZERO)).cast(ops.work)
+        table = table.mutate(**{f"m_{n}": ops.natural(table[f"m_{n}"].fill_null(ops.lit(ZERO)))
                                 for n in credit_names})
     if observed:
         values = observed_values(sources.observations, observed, sub_rows, ops)

@@ -97,7 +97,7 @@ def credit_metrics(plan: Plan, names: Iterable[str], credits: Any, subs: Sequenc
         keep = counted(metric, dated, field_names, ops)
         if metric.aggregate is Aggregate.COUNT:
             total = dated.count(where=keep) if metric.filter is not None else dated.count()
-            columns["m_" + name] = force_cast(total, ops.work)
+            columns["m_" + name] = ops.natural(total)
             continue
         each = credit_amount(metric, dated, ops).num
         kept = each if metric.filter is None else keep.ifelse(each, ops.lit(ZERO))
@@ -105,7 +105,7 @@ def credit_metrics(plan: Plan, names: Iterable[str], credits: Any, subs: Sequenc
         if isinstance(kind, dt.Decimal) and kind.scale is not None and kind.scale <= ops.work.scale:
             # Summed in the credits' own DECIMAL scale, then widened once per payee: the same
             # exact sum (no division comes before it), without a 128-bit rescale of every credit.
-            columns["m_" + name] = force_cast(kept.sum(), ops.work)
+            columns["m_" + name] = ops.natural(kept.sum())
         else:
             columns["m_" + name] = force_cast(ops.cast(kept).sum(), ops.work)
     return dated.group_by(["participant_id", "sub"]).aggregate(**columns)
@@ -184,7 +184,6 @@ def quota_values(quotas: Any, keys: Sequence[str], subs: Any, ops: Exact) -> Any
     out = out.left_join(tiled.drop("sub_months"), group).select(*group, "exact", "inside_total", "labels")
     out = out.left_join(covering, group).select(*group, "exact", "inside_total", "labels", "cover_amount",
                                                 "cover_label", "cover_months", "cover_share_months")
-    one = ops.lit(Decimal(1)).cast(ops.work)
     case = ibis.cases((out.exact.notnull(), "exact"), (out.inside_total.notnull(), "sum"),
                       (out.cover_amount.notnull(), "share"), else_="none")
     n = ibis.cases((out.exact.notnull(), ops.cast(out.exact)),
@@ -192,7 +191,7 @@ def quota_values(quotas: Any, keys: Sequence[str], subs: Any, ops: Exact) -> Any
                    (out.cover_amount.notnull(),
                     ops.mul(out.cover_amount, force_cast(out.cover_share_months, ops.work))),
                    else_=ibis.null(ops.work))
-    d = (case == "share").ifelse(force_cast(out.cover_months, ops.work), one)
-    return out.select(*group, quota_case=case, quota_n=force_cast(n, ops.work), quota_d=force_cast(d, ops.work),
+    d = (case == "share").ifelse(out.cover_months, 1)
+    return out.select(*group, quota_case=case, quota_n=force_cast(n, ops.work), quota_d=ops.natural(d),
                       quota_labels=out.labels, cover_amount=out.cover_amount, cover_label=out.cover_label,
                       cover_months=out.cover_months)

@@ -41,9 +41,13 @@ class Profile:
     # Products taken in parts, none rounded, a product needing more places failing the query
     # (Spark: see SparkExact). Such a profile is computed by SparkExact.
     checked_products: bool = False
+    # Per-payee sums and quota denominators kept in the DECIMAL scale of their values (at most the
+    # working scale) rather than widened to it, so a product of such columns needs no narrowing:
+    # on DuckDB a cast to fewer places costs about 50 times a product (a 128-bit division).
+    natural_inputs: bool = False
 
 
-DUCKDB = Profile("duckdb", dt.Decimal(38, 16), product_scale=22)
+DUCKDB = Profile("duckdb", dt.Decimal(38, 16), product_scale=22, natural_inputs=True)
 POSTGRES = Profile("postgres", dt.Decimal(38, 16), product_scale=None)
 SPARK = Profile("pyspark", dt.Decimal(38, 16), product_scale=None, checked_products=True)
 PROFILES = {p.name: p for p in (DUCKDB, POSTGRES, SPARK)}
@@ -138,6 +142,18 @@ class Exact:
         """`expr` (an input or a credit, of any scale) in the working type."""
         return force_cast(expr, self.work)
 
+    def natural(self, expr: Expr) -> Expr:
+        """`expr` (a sum, a count, a whole number of months) as a 38-digit DECIMAL of its own scale
+        where the profile keeps natural scales and that scale is at most the working one, else in
+        the working type. Exact either way: only ever a widening."""
+        kind = expr.type()
+        if self.profile.natural_inputs:
+            if kind.is_integer():
+                return force_cast(expr, dt.Decimal(38, 0))
+            if isinstance(kind, dt.Decimal) and kind.scale is not None and kind.scale <= self.work.scale:
+                return force_cast(expr, dt.Decimal(38, kind.scale))
+        return force_cast(expr, self.work)
+
     def _scale(self, expr: Expr) -> int:
         kind = expr.type()
         return kind.scale if isinstance(kind, dt.Decimal) and kind.scale is not None else 0
@@ -156,7 +172,7 @@ class Exact:
                 right = self._narrow(right, min(rs, budget - ls))
             elif right_literal and not left_literal:
                 left = self._narrow(left, min(ls, budget - rs))
-            elif not (left_literal or right_literal):
+            elif not (left_literal or right_literal) and ls + rs > budget:
                 half = budget // 2
                 left, right = self._narrow(left, min(ls, half)), self._narrow(right, min(rs, half))
         left, right = self._comparable(left, right)

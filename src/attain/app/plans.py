@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from attain.core.dataset import DataSet
 from attain.core.errors import PlanError
@@ -104,7 +105,7 @@ def check_curves(loaded: LoadedPlan) -> list[Problem]:
             curve, scale = _curve(component)
         except (NeedsQuota, ValueError):
             continue
-        where = {"file": loaded.path, "line": loaded.line_of(key), "key": key}
+        where: dict[str, Any] = {"file": loaded.path, "line": loaded.line_of(key), "key": key}
         declared = isinstance(component, RetroactiveTiers) and component.decelerating
         for (before_value, before), (value, amount) in itertools.pairwise(curve):
             if amount < before and not declared:

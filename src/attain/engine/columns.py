@@ -28,9 +28,14 @@ Flag = Any
 class ColumnFigures(Protocol):
     """The figures of many lines at once: metric value and quota columns, one target incentive."""
 
-    value: Num
-    quota: Num
-    target_incentive: Decimal | None
+    @property
+    def value(self) -> Num: ...
+
+    @property
+    def quota(self) -> Num: ...
+
+    @property
+    def target_incentive(self) -> Decimal | None: ...
 
 
 class ColumnOps(Protocol):

@@ -238,7 +238,8 @@ def latest_versions(conn: Connection, table: Table, upto_import: int,
     if where is not None:
         query = query.where(where(ranked.c))
     query = query.order_by(ranked.c.key, ranked.c.source)
-    return [row._mapping for row in conn.execute(query)]
+    rows: list[Mapping[str, Any]] = [*conn.execute(query).mappings()]
+    return rows
 
 
 def keys_present(conn: Connection, table: Table, keys: Iterable[str],

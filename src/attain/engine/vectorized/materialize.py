@@ -101,10 +101,11 @@ def metric_value(plan: Plan, name: str, row: Mapping[str, Any], depth: int = 0) 
     if n is None:
         return None
     how = metric.aggregate if metric is not None else Aggregate.AVERAGE
+    total = tidy(n)
+    assert total is not None
     if how is Aggregate.AVERAGE:
-        return CALC_CONTEXT.divide(tidy(n), Decimal(int(d))) if d is not None and d != 1 else CALC_CONTEXT.divide(
-            tidy(n), Decimal(1))
-    return tidy(n)
+        return CALC_CONTEXT.divide(total, Decimal(int(d)) if d is not None and d != 1 else Decimal(1))
+    return total
 
 
 def _fraction(n: Decimal | None, d: Decimal | None) -> Decimal:
@@ -144,7 +145,7 @@ class LineBuilder:
                     f"{sub.kind.months}/{months} of the {label} quota {amount:,}")
         return None, "no quota"
 
-    def env(self, component: ComponentBase, row: Mapping[str, Any], extra: dict[str, object]) -> dict[str, object]:
+    def env(self, component: ComponentBase, row: Mapping[str, Any], extra: Mapping[str, object]) -> dict[str, object]:
         wanted: set[str] = set()
         for condition in (*(g.condition for g in component.gates), *(r.condition for r in component.reductions)):
             wanted |= names(condition)
@@ -347,13 +348,13 @@ def build_result(plan: Plan, period: Period, payees: list[Mapping[str, Any]],
                 row = rows_by_kind[component.period].get((pid, sub.label))
                 if row is None:
                     continue
-                deal_rows = grouped.get((index, pid, sub.label))
+                payee_deals = grouped.get((index, pid, sub.label))
                 if isinstance(component, Spiff):
-                    lines.append(builder.spiff_line(index, component, pid, sub, row, deal_rows))
+                    lines.append(builder.spiff_line(index, component, pid, sub, row, payee_deals))
                 elif isinstance(component, Pool):
                     lines.append(builder.pool_line(index, component, pid, sub, row))
                 else:
-                    lines.append(builder.figure_line(index, component, pid, sub, row, deal_rows))
+                    lines.append(builder.figure_line(index, component, pid, sub, row, payee_deals))
         lines = apply_plan_limits(plan, pid, period, lines)
         results.append(PayeeResult(
             participant_id=pid, name=payee["name"], role=payee["role"], team=payee["team"], plan_id=plan.id,

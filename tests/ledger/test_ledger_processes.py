@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ADVANCE_PLAN, deal_row, import_rows, new_workspace
+from ledger_support import ADVANCE_PLAN, deal_row, import_rows, new_workspace
 
 from attain.ledger.entries import entry_record
 from attain.storage import ledger as store

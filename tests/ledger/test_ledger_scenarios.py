@@ -6,7 +6,7 @@ import random
 from datetime import date
 from decimal import Decimal
 
-from conftest import ADVANCE_PLAN, DRAW_PLAN, MONTHLY_PLAN, PureLedger, deal, people, plan_of
+from ledger_support import ADVANCE_PLAN, DRAW_PLAN, MONTHLY_PLAN, PureLedger, deal, people, plan_of
 
 from attain.ledger.entries import EntryKind, entries_digest
 from attain.ledger.statements import build_statement

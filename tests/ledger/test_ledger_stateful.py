@@ -10,10 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import MONTHLY_PLAN, deal_row, import_rows, new_workspace
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from ledger_support import MONTHLY_PLAN, deal_row, import_rows, new_workspace
 
 from attain.app.adjustments import add_adjustment, decide_adjustment
 from attain.app.periods import close_period, publish_period, reopen_period

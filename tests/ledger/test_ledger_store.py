@@ -6,7 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import MONTHLY_PLAN, deal_row, import_rows, new_workspace
+from ledger_support import MONTHLY_PLAN, deal_row, import_rows, new_workspace
 from sqlalchemy import update
 
 from attain.app.adjustments import add_adjustment, decide_adjustment, list_adjustments

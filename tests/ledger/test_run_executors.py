@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import ADVANCE_PLAN, MONTHLY_PLAN, deal_row, import_rows, new_workspace
+from ledger_support import ADVANCE_PLAN, MONTHLY_PLAN, deal_row, import_rows, new_workspace
 from sqlalchemy import create_engine, select, text
 
 from attain.app import executors

@@ -12,12 +12,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import POSTGRES_URL, postgres_available
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
+from storage_support import POSTGRES_URL, postgres_available
 
 from attain.app.calculation import calculate_payee, calculate_workspace
 from attain.app.imports import import_file

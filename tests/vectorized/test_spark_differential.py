@@ -27,7 +27,7 @@ from attain.core.periods import parse_period
 from attain.core.plan import Plan
 from attain.core.records import Deal, DealStatus, Participant, Quota, Split
 from attain.engine.reference import calculate
-from attain.engine.vectorized import calculate_vectorized, run_bulk
+from attain.engine.vectorized import calculate_vectorized, run_bulk, spark_sql_parser
 from attain.engine.vectorized.bench import PERIOD, bench_plan, generate
 from attain.engine.vectorized.numeric import SPARK, SPARK_SETTINGS, Exact, Frac
 
@@ -163,10 +163,7 @@ def parser_cache_states(backend: Any) -> int:
     """The states held in the DFA caches of Spark's SQL parser (shared by every parser)."""
     from py4j.java_gateway import get_field
 
-    jvm = backend._session._jvm
-    package = jvm.org.apache.spark.sql.catalyst.parser
-    parser = package.SqlBaseParser(jvm.org.antlr.v4.runtime.CommonTokenStream(
-        package.SqlBaseLexer(jvm.org.antlr.v4.runtime.CharStreams.fromString(""))))
+    _lexer, parser = spark_sql_parser(backend._session)
     return sum(get_field(dfa, "states").size() for dfa in get_field(parser.getInterpreter(), "decisionToDFA"))
 
 

@@ -195,12 +195,18 @@ def _releasing_parser_caches(con: Any) -> Iterator[None]:
     finally:
         if getattr(con, "name", None) == "pyspark":
             with contextlib.suppress(Exception):  # another Spark build may lay its parser out differently
-                jvm = con._session._jvm
-                parser_package = jvm.org.apache.spark.sql.catalyst.parser
-                lexer = parser_package.SqlBaseLexer(jvm.org.antlr.v4.runtime.CharStreams.fromString(""))
-                parser = parser_package.SqlBaseParser(jvm.org.antlr.v4.runtime.CommonTokenStream(lexer))
+                lexer, parser = spark_sql_parser(con._session)
                 parser.getInterpreter().clearDFA()
                 lexer.getInterpreter().clearDFA()
 
 
-__all__ = ["EXECUTORS", "calculate_vectorized", "connect", "run_bulk"]
+def spark_sql_parser(session: Any) -> tuple[Any, Any]:
+    """A (lexer, parser) pair of Spark's SQL grammar in the session's JVM: every instance shares
+    the grammar's ANTLR caches, so one reaches them."""
+    jvm = session._jvm
+    package = jvm.org.apache.spark.sql.catalyst.parser
+    lexer = package.SqlBaseLexer(jvm.org.antlr.v4.runtime.CharStreams.fromString(""))
+    return lexer, package.SqlBaseParser(jvm.org.antlr.v4.runtime.CommonTokenStream(lexer))
+
+
+__all__ = ["EXECUTORS", "calculate_vectorized", "connect", "run_bulk", "spark_sql_parser"]

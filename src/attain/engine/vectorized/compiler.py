@@ -377,12 +377,15 @@ def _figure_columns(index: int, component: ComponentBase, plan: Plan, table: Any
         f"c{index}_missing_quota": missing_quota & ~value_missing,
         f"c{index}_gross_n": gross.num, f"c{index}_gross_d": gross.den if gross.den is not None else one,
     }
-    env = dict(base_env)
-    env["value"] = Typed("num", safe_value)
-    env["quota"] = Typed("num", quota)
-    env["attainment"] = Typed("num", ops.divide(safe_value, quota))
-    _adjust(index, component, plan, gross, env, ops, columns)
+    _adjust(index, component, plan, gross, _figure_env(base_env, safe_value, quota, ops), ops, columns)
     return columns
+
+
+def _figure_env(base_env: dict[str, Typed], value: Frac, quota: Frac, ops: Exact) -> dict[str, Typed]:
+    """The names a component's gates and reductions read: the plan's metrics, then the line's
+    value, quota and attainment."""
+    return {**base_env, "value": Typed("num", value), "quota": Typed("num", quota),
+            "attainment": Typed("num", ops.divide(value, quota))}
 
 
 def _pool(index: int, component: Pool, plan: Plan, full: Any, sub_rows: Any, ops: Exact) -> Any:
@@ -533,11 +536,7 @@ def _pool_columns(index: int, component: Pool, plan: Plan, table: Any, ops: Exac
     value = Frac(table[c + "team_value"])
     quota = _team_quota(component, table, c + "team_quota", ops)
     columns: dict[str, Any] = {c + "gross_n": gross.num, c + "gross_d": force_cast(ops.lit(ONE), ops.work)}
-    env = dict(base_env)
-    env["value"] = Typed("num", value)
-    env["quota"] = Typed("num", quota)
-    env["attainment"] = Typed("num", ops.divide(value, quota))
-    _adjust(index, component, plan, gross, env, ops, columns)
+    _adjust(index, component, plan, gross, _figure_env(base_env, value, quota, ops), ops, columns)
     return columns
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import random
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,51 @@ def test_bulk_from_store_equals_the_reference_engine(workspace: Workspace, tmp_p
     assert "p009" not in payees and "p006" not in payees and "p005" in payees
 
 
+def test_the_next_process_runs_the_kept_query_without_compiling(workspace: Workspace, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from attain.engine.vectorized import bulk as engine_bulk
+
+    _seed(workspace, tmp_path)
+    first = _bulk_lines(workspace)
+    compiled = workspace.root / "store" / "cache" / "compiled"
+    assert len(list(compiled.glob("query-*"))) == 1
+    # As in a new process: nothing kept in memory, a new DuckDB connection; compiling fails.
+    engine_bulk.clear_cache()
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(engine_bulk, "compile_sources", refuse)
+    assert _bulk_lines(workspace) == first
+    # A changed plan is another query (and compiles).
+    monkeypatch.undo()
+    text = (workspace.root / "plans" / "bulk-test.yaml").read_text(encoding="utf-8")
+    (workspace.root / "plans" / "bulk-test.yaml").write_text(text.replace("version: \"1\"", "version: \"2\""),
+                                                              encoding="utf-8")
+    _assert_same(_bulk_lines(workspace), _reference_lines(workspace))
+    assert len(list(compiled.glob("query-*"))) == 2
+
+
+def test_the_kept_query_is_found_by_a_process_with_another_hash_seed(workspace: Workspace, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    if workspace.engine.dialect.name != "sqlite":
+        pytest.skip("the key does not depend on the store; one backend is enough")
+    _seed(workspace, tmp_path)
+    script = ("import sys; from pathlib import Path; from attain.app.workspace import open_workspace; "
+              "from attain.app.bulk import bulk_calculate; "
+              "print(bulk_calculate(open_workspace(Path(sys.argv[1])), '2026-Q1').total)")
+    totals = set()
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", script, str(workspace.root)], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}, check=True)
+        totals.add(done.stdout.strip())
+    assert len(totals) == 1
+    assert len(list((workspace.root / "store" / "cache" / "compiled").glob("query-*"))) == 1
+
+
 def test_components_of_different_period_lengths(workspace: Workspace, tmp_path: Path) -> None:
     _seed(workspace, tmp_path)
     (workspace.root / "plans" / "mixed.yaml").write_text(MIXED_PLAN, encoding="utf-8")
@@ -184,19 +230,28 @@ def test_components_of_different_period_lengths(workspace: Workspace, tmp_path: 
 
 def test_a_changed_quota_is_read_although_the_small_tables_are_kept(workspace: Workspace, tmp_path: Path) -> None:
     _seed(workspace, tmp_path)
+
+    def kept() -> set[str]:
+        return {p.name for p in (workspace.root / "store" / "cache").glob("resolved-*")}
+
+    # Each import of participants or quotas resolved them for bulk runs; a run adds nothing.
+    prepared = kept()
+    assert len(prepared) == 2
     before = _bulk_lines(workspace)
-    kept = list((workspace.root / "store" / "cache").glob("small-*"))
-    assert len(kept) == 1
+    assert kept() == prepared
     # p001's quota drops to 1,000: it now reaches its milestone with any bookings.
     import_file(workspace, "quotas", _write(tmp_path / "quota-change.csv", [
         {"participant_id": "p001", "metric": "bookings", "period": "2026-Q1", "amount": "1000"}]))
+    assert len(kept() - prepared) == 1
     after = _bulk_lines(workspace)
-    assert len(list((workspace.root / "store" / "cache").glob("small-*"))) == 2
     _assert_same(after, _reference_lines(workspace))
     assert after[("p001", "milestone", "2026-Q1")] != before[("p001", "milestone", "2026-Q1")]
-    # A second run reads the kept tables and pays the same.
+    # Without the prepared tables (a store from before, or a deleted cache), a run resolves
+    # them itself and pays the same.
+    for name in kept():
+        shutil.rmtree(workspace.root / "store" / "cache" / name)
     assert _bulk_lines(workspace) == after
-    assert len(list((workspace.root / "store" / "cache").glob("small-*"))) == 2
+    assert len(kept()) == 1
 
 
 def test_a_changed_deal_and_an_as_of_earlier_import(workspace: Workspace, tmp_path: Path) -> None:

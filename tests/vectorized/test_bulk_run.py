@@ -94,13 +94,27 @@ def test_bench_reports_agreement_and_the_figures_the_issue_asks_for(tmp_path: Pa
     assert result.ratio_to_baseline > 0 and result.reference_rows_per_second > 0
 
 
+def test_the_floor_counts_every_won_deal_of_the_quarter_once(tmp_path: Path) -> None:
+    import duckdb
+
+    from attain.engine.vectorized.bench import generate, scan
+
+    deals = generate(tmp_path, 50, 2000)
+    floor = scan(duckdb.connect(), tmp_path)
+    # 2,000 credited rows are 1,818 deals (one in ten credits two payees); deals 0, 20, ... 1,800
+    # (91 of them) are cancelled, every generated deal is in USD and dated in the quarter.
+    assert deals == 1818
+    assert sum(floor.column("deal_count").to_pylist()) == 1818 - 91
+    assert floor.num_rows <= 50
+
+
 def test_bench_command_prints_one_json_object(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["bench", "--payees", "30", "--rows", "900", "--format", "json",
                                    "--workdir", str(tmp_path), "--reference-payees", "5"])
     assert out.exit_code == 0, out.output
     figures: dict[str, Any] = json.loads(out.output)
     for key in ("rows", "payees", "seconds", "baseline_seconds", "ratio_to_baseline", "peak_rss_mb",
-                "reference_rows_per_second"):
+                "reference_rows_per_second", "scan_seconds", "ratio_to_scan"):
         assert key in figures
     assert figures["agrees_with_baseline"] is True
 

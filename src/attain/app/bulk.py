@@ -27,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from attain.app.imports import BULK_RESOLVED_KINDS
 from attain.core.errors import DataError, NotFoundError, UnsupportedError
 from attain.core.periods import FiscalCalendar, Period, parse_period
 
@@ -63,7 +64,7 @@ class BulkReport:
 
 def refuse_for_bulk(plan: Plan) -> None:
     """Raise UnsupportedError for a plan the bulk run cannot compute (checked before anything runs)."""
-    from attain.engine.vectorized.compiler import refuse_unsupported
+    from attain.engine.vectorized.refusals import refuse_unsupported
 
     refuse_unsupported(plan)
     where = f"plan {plan.id!r}: "
@@ -110,7 +111,8 @@ def bulk_calculate(
     timings["read"] = time.perf_counter() - started
     lap = time.perf_counter()
     fx_counts = _register_small(con, small, plans)
-    queries = [(plan, _prepare(plan, period, calendar, con, fx_counts[plan.currency], fields=segments.fields))
+    queries = [(plan, _prepare(plan, period, calendar, con, fx_counts[plan.currency], fields=segments.fields,
+                               cache=segments_folder(ws.root).parent / "cache" / "compiled"))
                for plan in plans]
     timings["compile"] = time.perf_counter() - lap
     lap = time.perf_counter()
@@ -136,9 +138,40 @@ def rebuild_segments(ws: Workspace) -> int:
 
 
 def _connect() -> Any:
-    import ibis
+    return _DuckDB()
 
-    return ibis.duckdb.connect(preserve_insertion_order=False)
+
+class _DuckDB:
+    """The DuckDB connection of a bulk run. Its Ibis backend is made only when a plan has to be
+    compiled: a plan kept compiled on disk (engine.vectorized.bulk.kept) runs as SQL, and the
+    run does not import Ibis at all (about a second of a new process's start)."""
+
+    name = "duckdb"
+
+    def __init__(self) -> None:
+        import duckdb
+
+        # As Ibis connects: no insertion order to keep; a name the SQL does not know is an error,
+        # never a Python variable of that name.
+        self.con = duckdb.connect(config={"preserve_insertion_order": False, "python_enable_replacements": False})
+        self._backend: Any = None
+
+    @property
+    def backend(self) -> Any:
+        if self._backend is None:
+            import ibis
+
+            self._backend = ibis.duckdb.from_connection(self.con)
+        return self._backend
+
+    def table(self, name: str) -> Any:
+        return self.backend.table(name)
+
+    def compile(self, expr: Any) -> Any:
+        return self.backend.compile(expr)
+
+    def _run_pre_execute_hooks(self, expr: Any) -> None:
+        self.backend._run_pre_execute_hooks(expr)
 
 
 def _choose(plans: list[Plan], plan_ids: Sequence[str]) -> list[Plan]:
@@ -247,7 +280,7 @@ def _identifier(name: str) -> str:
 # -- participants, quotas, metrics and rates: small, read by the store's own rules --------------------
 
 
-SMALL_KINDS = ("participants", "quotas", "metrics")
+SMALL_KINDS = BULK_RESOLVED_KINDS
 SMALL_TABLES = ("participants", "quotas", "observations")
 
 
@@ -259,34 +292,65 @@ class _Small:
 
 def _small_tables(conn: Connection, cache: Path, upto: int, period: Period, calendar: FiscalCalendar) -> _Small:
     """Participants (role and team as of the period's last day), resolved quotas and metrics as
-    `read_dataset` gives them, as Arrow tables. Resolving them walks every record in Python, so
-    the result is kept as Parquet under `cache`, named by what it depends on: the last import of
-    participants, quotas and metrics known at `upto`, the period and the calendar."""
+    `read_dataset` gives them, as Arrow tables: cut for `period` from the resolved tables of the
+    store as known at `upto` (`resolved_small`), which do not depend on the period."""
+    from attain.engine.vectorized.sources import period_tables
+    from attain.storage.snapshot import widen_to_years
+
+    resolved = resolved_small(conn, cache, upto, calendar)
+    tables = period_tables(resolved, period, calendar, widen_to_years(period, calendar))
+    return _Small(tables=tables, rates=_decoded(conn, "rates", upto))
+
+
+RESOLVED_TABLES = ("people", "terms", "quotas", "observations")
+
+
+def resolved_small(conn: Connection, cache: Path, upto: int, calendar: FiscalCalendar) -> dict[str, Any]:
+    """People, org terms, resolved quotas (changes, proration, ramps) and metric observations of
+    every period, as known at `upto`. Resolving them walks every record in Python (seconds at
+    100,000 participants), so the result is kept as Parquet under `cache`, named by what it
+    depends on: the last import of participants, quotas and metrics known at `upto`, and the
+    calendar. An import of those kinds prepares it (`prepare_bulk_reads`), so the first bulk run
+    after it does not wait for it. Written to a temporary folder and renamed: a reader never sees
+    a half-written one."""
     import hashlib
+    import os
 
     import pyarrow.parquet as pq
     from sqlalchemy import func, select
 
+    from attain import __version__
     from attain.storage.schema import imports
 
     last = conn.execute(select(imports.c.kind, func.max(imports.c.id))
                         .where(imports.c.kind.in_(SMALL_KINDS), imports.c.id <= upto)
                         .group_by(imports.c.kind)).all()
-    from attain import __version__
-
-    stamp = repr((__version__, sorted((str(k), int(i)) for k, i in last), period.label, calendar))
-    folder = cache / ("small-" + hashlib.sha256(stamp.encode()).hexdigest()[:24])
-    rates = _decoded(conn, "rates", upto)
-    if all((folder / f"{name}.parquet").exists() for name in SMALL_TABLES):
-        return _Small(tables={n: pq.read_table(folder / f"{n}.parquet") for n in SMALL_TABLES}, rates=rates)
-    tables = _resolve_small(conn, upto, period, calendar)
-    temporary = folder.with_name(folder.name + ".tmp")
+    stamp = repr((__version__, sorted((str(k), int(i)) for k, i in last), calendar))
+    folder = cache / ("resolved-" + hashlib.sha256(stamp.encode()).hexdigest()[:24])
+    if all((folder / f"{name}.parquet").exists() for name in RESOLVED_TABLES):
+        return {name: pq.read_table(folder / f"{name}.parquet") for name in RESOLVED_TABLES}
+    tables = _resolve_small(conn, upto, calendar)
+    temporary = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
     temporary.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         pq.write_table(table, temporary / f"{name}.parquet")
-    if not folder.exists():
+    try:
         temporary.replace(folder)
-    return _Small(tables=tables, rates=rates)
+    except OSError:  # another process put it there first: the same content
+        import shutil
+
+        shutil.rmtree(temporary, ignore_errors=True)
+    return tables
+
+
+def prepare_bulk_reads(ws: Workspace) -> None:
+    """Resolve the store's participants, quotas and metrics for bulk runs now (after an import of
+    one of those kinds), so the next bulk run reads them resolved."""
+    from attain.storage.segments import segments_folder
+    from attain.storage.versions import known_import
+
+    with ws.engine.connect() as conn:
+        resolved_small(conn, segments_folder(ws.root).parent / "cache", known_import(conn, None), ws.settings.calendar)
 
 
 def _decoded(conn: Connection, kind: str, upto: int) -> tuple[Any, ...]:
@@ -298,25 +362,16 @@ def _decoded(conn: Connection, kind: str, upto: int) -> tuple[Any, ...]:
     return tuple(codec.decode(r) for r in latest_versions(conn, VERSIONED[kind], upto))
 
 
-def _resolve_small(conn: Connection, upto: int, period: Period, calendar: FiscalCalendar) -> dict[str, Any]:
-    from attain.engine.vectorized.sources import from_dataset
+def _resolve_small(conn: Connection, upto: int, calendar: FiscalCalendar) -> dict[str, Any]:
+    from attain.engine.vectorized.sources import resolved_tables
     from attain.formats.datafolder import assemble_dataset
-    from attain.storage.snapshot import widen_to_years
-
-    start, end = widen_to_years(period, calendar)
-
-    def overlaps(label: str) -> bool:
-        p = parse_period(label, calendar)
-        return p.start < end and start < p.end
 
     data = assemble_dataset(
         participants=list(_decoded(conn, "participants", upto)), deals=[], splits=[],
-        quotas=[q for q in _decoded(conn, "quotas", upto) if overlaps(q.period)],
-        observations=[m for m in _decoded(conn, "metrics", upto) if overlaps(m.period)],
+        quotas=list(_decoded(conn, "quotas", upto)), observations=list(_decoded(conn, "metrics", upto)),
         rates=[], calendar=calendar,
     )
-    sources = from_dataset(data, period, "XXX", calendar)
-    return {name: getattr(sources, name).to_pyarrow() for name in SMALL_TABLES}
+    return resolved_tables(data)
 
 
 def _register_small(con: Any, small: _Small, plans: Sequence[Plan]) -> dict[str, int]:
@@ -353,16 +408,20 @@ def _schema_key(con: Any, names: Sequence[str]) -> tuple[Any, ...]:
 
 
 def _prepare(plan: Plan, period: Period, calendar: FiscalCalendar, con: Any, fx_count: int,
-             fields: frozenset[str]) -> BulkQuery:
-    from attain.engine.vectorized.bulk import cached, compile_sources
-    from attain.engine.vectorized.numeric import PROFILES
-    from attain.engine.vectorized.sources import Sources
+             fields: frozenset[str], cache: Path | None = None) -> BulkQuery:
+    """The plan's query over the registered views: kept per connection, and on disk under `cache`
+    (if given) for the next process, keyed by the plan's full content, the period, the calendar,
+    the views' column types and the library versions."""
+    from attain.engine.vectorized.bulk import cached, compile_sources, kept, library_versions
 
     fx_name = f"{VIEW_PREFIX}fx_{plan.currency.lower()}"
     names = [f"{VIEW_PREFIX}{n}" for n in ("deals", "splits", "participants", "quotas", "observations")]
     key = (plan, period, calendar, fields, fx_count, _schema_key(con, [*names, fx_name]))
 
     def build() -> BulkQuery:
+        from attain.engine.vectorized.numeric import PROFILES
+        from attain.engine.vectorized.sources import Sources
+
         sources = Sources(
             deals=con.table(f"{VIEW_PREFIX}deals"), splits=con.table(f"{VIEW_PREFIX}splits"),
             participants=con.table(f"{VIEW_PREFIX}participants"), quotas=con.table(f"{VIEW_PREFIX}quotas"),
@@ -371,7 +430,10 @@ def _prepare(plan: Plan, period: Period, calendar: FiscalCalendar, con: Any, fx_
         )
         return compile_sources(plan, period, sources, con, calendar, PROFILES[con.name])
 
-    return cached(con, key, build)
+    if cache is None or con.name != "duckdb":
+        return cached(con, key, build)
+    text = repr((library_versions(), plan, period, calendar, sorted(fields), fx_count, key[-1]))
+    return cached(con, key, lambda: kept(cache, text, build))
 
 
 def _write_lines(con: Any, queries: Sequence[tuple[Plan, BulkQuery]], target: Path) -> tuple[int, int, Decimal]:

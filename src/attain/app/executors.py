@@ -29,7 +29,7 @@ def choose_executor(executor: str, plan: Plan, data: DataSet, only: Collection[s
     if only or len(data.participants) < BULK_PAYEES:
         return "reference"
     try:
-        from attain.engine.vectorized.compiler import refuse_unsupported
+        from attain.engine.vectorized.refusals import refuse_unsupported
     except ImportError:  # the vector extra is not installed
         return "reference"
     try:

@@ -33,6 +33,9 @@ from attain.storage.versions import Counts, append_versions, begin_import, finis
 IMPORT_KINDS = (*KINDS, "plans")
 
 
+BULK_RESOLVED_KINDS = ("participants", "quotas", "metrics")
+
+
 class ImportProgress(Protocol):
     """Where an import reports progress (a progress bar, a log, or nothing)."""
 
@@ -148,6 +151,13 @@ def import_file(
             if transaction.is_active:
                 transaction.rollback()
             raise
+    if kind in BULK_RESOLVED_KINDS:
+        # Bulk runs read participants, quotas and metrics resolved (org terms, quota changes,
+        # proration, ramps): resolve them once now rather than in the next bulk run.
+        from attain.app.bulk import prepare_bulk_reads
+
+        bar.start("preparing bulk reads", None)
+        prepare_bulk_reads(workspace)
     return _report(kind, path, source, counts, table, reject_file, import_id, recorded_at)
 
 

@@ -139,7 +139,7 @@ def run_executor(requested: str, plans: Sequence[Plan], data: DataSet) -> str:
     if requested == "reference":
         return requested
     try:
-        from attain.engine.vectorized.compiler import refuse_unsupported
+        from attain.engine.vectorized.refusals import refuse_unsupported
     except ImportError as exc:
         raise UnsupportedError(f"the {requested} executor needs the vector extra: "
                                "pip install 'attain[vector]'") from exc

@@ -10,16 +10,16 @@ finished by then.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Date, String, Table, func, insert, select, type_coerce, update
 
-from attain.storage.schema import imports
+from attain.storage.schema import ExactDecimal, imports
 
 CHUNK = 5000
 SCAN_THRESHOLD = 20_000
@@ -228,6 +228,8 @@ def latest_versions(conn: Connection, table: Table, upto_import: int,
     latest version is chosen, so a later version that moved out of the filter hides the
     earlier one.
     """
+    if where is None:
+        return _latest_by_scan(conn, table, upto_import)
     ranked = select(
         table,
         func.row_number().over(
@@ -240,6 +242,38 @@ def latest_versions(conn: Connection, table: Table, upto_import: int,
     query = query.order_by(ranked.c.key, ranked.c.source)
     rows: list[Mapping[str, Any]] = [*conn.execute(query).mappings()]
     return rows
+
+
+def _latest_by_scan(conn: Connection, table: Table, upto_import: int) -> list[Mapping[str, Any]]:
+    """`latest_versions` without a filter: one ordered pass, keeping each (key, source)'s last
+    version. The same rows in the same order as the ranked query, about four times faster (no
+    window to compute; the database only sorts)."""
+    # SQLite keeps dates as ISO text, which SQLAlchemy parses with a regular expression, and
+    # decimals as the text the store wrote (storage/schema.ExactDecimal); read both as text and
+    # parse them with date.fromisoformat and Decimal (several times faster, the same values).
+    as_text = conn.dialect.name == "sqlite"
+    parsers: dict[str, Callable[[str], Any]] = {
+        c.name: date.fromisoformat if isinstance(c.type, Date) else Decimal
+        for c in table.columns if as_text and isinstance(c.type, Date | ExactDecimal)}
+    columns = [type_coerce(c, String).label(c.name) if c.name in parsers else c for c in table.columns]
+    query = (select(*columns).where(table.c.import_id <= upto_import)
+             .order_by(table.c.key, table.c.source, table.c.version))
+    result = conn.execute(query)
+    names = list(result.keys())
+    where = [(names.index(name), parse) for name, parse in parsers.items()]
+    rows = result.all()
+    at_key, at_source = names.index("key"), names.index("source")
+    latest: list[Mapping[str, Any]] = []
+    for index, row in enumerate(rows):
+        following = rows[index + 1] if index + 1 < len(rows) else None
+        if following is not None and row[at_key] == following[at_key] and row[at_source] == following[at_source]:
+            continue
+        values = list(row)
+        for at, parse in where:
+            if values[at] is not None:
+                values[at] = parse(values[at])
+        latest.append(dict(zip(names, values, strict=True)))
+    return latest
 
 
 def keys_present(conn: Connection, table: Table, keys: Iterable[str],

@@ -122,10 +122,11 @@ def calculate_vectorized(
     `connection` reuses an Ibis backend (see `connect`); `attribution=False` skips per-deal
     attribution (lines then carry no deals).
     """
-    from attain.engine.vectorized.compiler import compile_plan, refuse_unsupported
+    from attain.engine.vectorized.compiler import compile_plan
     from attain.engine.vectorized.crediting import credit_problems
     from attain.engine.vectorized.materialize import Originals, build_result
     from attain.engine.vectorized.numeric import Exact
+    from attain.engine.vectorized.refusals import refuse_unsupported
     from attain.engine.vectorized.sources import from_dataset
 
     refuse_unsupported(plan)
@@ -163,7 +164,7 @@ def run_bulk(plan: Plan, folder: Path | str | Mapping[str, Any], period: Period,
     floors (which need every line of a payee at once) are refused here.
     """
     from attain.engine.vectorized import bulk
-    from attain.engine.vectorized.compiler import refuse_unsupported
+    from attain.engine.vectorized.refusals import refuse_unsupported
 
     refuse_unsupported(plan)
     if plan.cap is not None or plan.floor is not None:

@@ -19,6 +19,7 @@ second time before running it); other backends run the Ibis expression.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import weakref
@@ -27,9 +28,6 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import ibis
-import ibis.expr.datatypes as dt
 
 from attain.core.money import calculation_context, minor_unit
 from attain.core.periods import FiscalCalendar, Period
@@ -47,6 +45,9 @@ class BulkQuery:
     sql: str | None
     components: tuple[str, ...]
     compile_seconds: float = 0.0
+    # The in-memory tables the SQL names (sub-periods, quota periods), for a query read back
+    # from disk (`kept`), which has no expression to register them from.
+    tables: tuple[tuple[str, Any], ...] = ()
 
 
 # Per connection object (the SQL names views registered on that very connection; Ibis backends
@@ -69,13 +70,62 @@ def cached(con: Any, key: Hashable, build: Callable[[], BulkQuery]) -> BulkQuery
             return hit
     started = time.perf_counter()
     query = build()
-    query = BulkQuery(expr=query.expr, sql=query.sql, components=query.components,
-                      compile_seconds=time.perf_counter() - started)
+    query = dataclasses.replace(query, compile_seconds=time.perf_counter() - started)
     with _lock:
         queries[key] = query
         while len(queries) > CACHE_SIZE:
             queries.popitem(last=False)
     return query
+
+
+def kept(folder: Path, key: str, build: Callable[[], BulkQuery]) -> BulkQuery:
+    """The DuckDB query compiled for `key`, read from `folder` if a process compiled it before,
+    else `build()` and kept there: a new process (the next `attain bulk`) runs a plan version
+    again without compiling it. Only for queries over views the caller registers under fixed
+    names (the SQL names them), and `key` must say everything the SQL depends on, including the
+    versions of the libraries that wrote it (`library_versions`). The SQL, its components and
+    its in-memory tables are written to a temporary folder and renamed: never half-written."""
+    import hashlib
+    import json
+    import os
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    place = folder / ("query-" + hashlib.sha256(key.encode()).hexdigest()[:32])
+    index = place / "query.json"
+    if index.exists():
+        meta = json.loads(index.read_text(encoding="utf-8"))
+        tables = tuple((name, pq.read_table(place / f"{number}.parquet")) for number, name in enumerate(meta["tables"]))
+        return BulkQuery(expr=None, sql=(place / "query.sql").read_text(encoding="utf-8"),
+                         components=tuple(meta["components"]), tables=tables)
+    query = build()
+    if query.sql is None:
+        return query
+    import ibis.expr.operations as ops
+
+    memtables = sorted(query.expr.op().find(ops.InMemoryTable), key=lambda m: m.name)
+    temporary = place.with_name(f"{place.name}.{os.getpid()}.tmp")
+    temporary.mkdir(parents=True, exist_ok=True)
+    for number, memtable in enumerate(memtables):
+        pq.write_table(memtable.data.to_pyarrow(memtable.schema), temporary / f"{number}.parquet")
+    (temporary / "query.sql").write_text(query.sql, encoding="utf-8")
+    (temporary / "query.json").write_text(json.dumps({"components": list(query.components),
+                                                      "tables": [m.name for m in memtables]}), encoding="utf-8")
+    try:
+        temporary.replace(place)
+    except OSError:  # another process kept the same query first
+        shutil.rmtree(temporary, ignore_errors=True)
+    return query
+
+
+def library_versions() -> tuple[str, ...]:
+    """The versions the compiled SQL depends on: Attain's, Ibis's, sqlglot's and DuckDB's."""
+    from importlib.metadata import version
+
+    from attain import __version__
+
+    return (__version__, *(version(name) for name in ("ibis-framework", "sqlglot", "duckdb")))
 
 
 def _files_key(folder: Path) -> tuple[tuple[str, int, int], ...]:
@@ -115,6 +165,9 @@ def prepare(plan: Plan, source: Path | str | Mapping[str, Any], period: Period, 
 def compile_sources(plan: Plan, period: Period, sources: Any, con: Any, calendar: FiscalCalendar,
                     profile: Any) -> BulkQuery:
     """Compile `plan` over `sources` (sources.Sources) to one query of amounts per payee and sub-period."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
     from attain.engine.vectorized.compiler import compile_plan
     from attain.engine.vectorized.numeric import Exact
 
@@ -155,6 +208,10 @@ def execute(query: BulkQuery, con: Any, output: Path | None = None) -> Any:
 def register(query: BulkQuery, con: Any) -> None:
     """Register with DuckDB the small in-memory tables the query reads (sub-periods, fx, quota
     periods), as Ibis does before running an expression, so `query.sql` can run as text."""
+    if query.expr is None:
+        for name, table in query.tables:
+            con.con.register(name, table)
+        return
     con._run_pre_execute_hooks(query.expr)
 
 
@@ -163,4 +220,5 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-__all__ = ["BulkQuery", "cached", "clear_cache", "compile_sources", "execute", "prepare", "register"]
+__all__ = ["BulkQuery", "cached", "clear_cache", "compile_sources", "execute", "kept", "library_versions", "prepare",
+           "register"]

@@ -1,5 +1,8 @@
 """The tables a vectorized calculation reads, from a DataSet or from Parquet files.
 
+(Ibis is imported where tables are made, not with the module: a bulk run of a plan kept
+compiled derives its small tables here without it.)
+
 Transactions (deals and splits) stay set-shaped: Arrow tables from a DataSet, or Parquet files
 read by the backend itself, never Python rows at scale. The small reference tables that need
 the reference's own rules (currency rates in force on a day, the management chain as of a
@@ -16,7 +19,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import ibis
 import pyarrow as pa
 
 from attain.core.dataset import DataSet
@@ -107,6 +109,8 @@ def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> Any:
             columns[name] = decimal_column(values, name)
         else:
             columns[name] = pa.array(values, type=kind)
+    import ibis
+
     return ibis.memtable(pa.table(columns))
 
 
@@ -128,6 +132,8 @@ DATES = ("booked_on", "signed_on", "invoiced_on", "recognized_on")
 def from_dataset(data: DataSet, period: Period, currency: str, calendar: FiscalCalendar = CALENDAR,
                  rollup: bool = False) -> Sources:
     """Tables for a DataSet: deals with their custom fields as text columns, the rest as given."""
+    import ibis
+
     org = Org(data.terms())
     people = []
     for p in data.participants:
@@ -168,6 +174,120 @@ def from_dataset(data: DataSet, period: Period, currency: str, calendar: FiscalC
     )
 
 
+# -- the small tables in two steps, for bulk runs from a store ------------------------------------------
+# from_dataset derives the participants, quotas and observations tables from a DataSet for one
+# period. At 100,000 payees that is seconds of Python, most of it independent of the period: the
+# org terms and the resolved quotas (changes, proration, ramps) do not depend on which period is
+# calculated. `resolved_tables` keeps that part as Arrow tables (a store caches them per import);
+# `period_tables` derives from them, column-wise, the very tables from_dataset gives for a period.
+
+PEOPLE = pa.schema([("participant_id", pa.string()), ("name", pa.string()), ("role", pa.string()),
+                    ("team", pa.string()), ("start_date", pa.date32()), ("end_date", pa.date32())])
+TERMS = pa.schema([("participant_id", pa.string()), ("role", pa.string()), ("team", pa.string()),
+                   ("effective_from", pa.date32()), ("effective_to", pa.date32())])
+
+
+def resolved_tables(data: DataSet) -> dict[str, pa.Table]:
+    """People (latest row), org terms (in the order Org reads them), quotas and observations of
+    every period, as Arrow tables: what `period_tables` needs, for any period. Each amount keeps
+    its number of decimal places, so each period's column gets the scale its own values need."""
+    people = data.participants
+    # Grouped by participant, each one's terms in the order Org reads them (a stable sort by
+    # start date, none first), as _participants_on expects.
+    terms = sorted(data.terms(), key=lambda t: (t.participant_id, t.effective_from or date.min))
+    return {
+        "people": _records_table(people, PEOPLE, {"participant_id": "id"}),
+        "terms": _records_table(terms, TERMS),
+        "quotas": _periodic_records(data.quotas, "amount"),
+        "observations": _periodic_records(data.observations, "value"),
+    }
+
+
+def _records_table(records: Sequence[Any], schema: pa.Schema, attributes: dict[str, str] | None = None) -> pa.Table:
+    """A column per field of `schema`, read from the records' attribute of that name (or the
+    one `attributes` maps it to)."""
+    named = attributes or {}
+    return pa.table({f.name: pa.array([getattr(r, named.get(f.name, f.name)) for r in records], f.type)
+                     for f in schema}, schema=schema)
+
+
+def _periodic_records(records: Sequence[Any], column: str) -> pa.Table:
+    """Quotas or observations of every period: who, which metric, which period, the value and its
+    number of decimal places."""
+    values = [getattr(r, column) for r in records]
+    return pa.table({
+        **{name: pa.array([getattr(r, name) for r in records], pa.string())
+           for name in ("participant_id", "metric", "period")},
+        column: decimal_column(values, column), "places": _places(values),
+    })
+
+
+def _places(values: Sequence[Decimal]) -> pa.Array:
+    return pa.array([decimal_places((value,)) for value in values], pa.int8())
+
+
+def period_tables(resolved: dict[str, pa.Table], period: Period, calendar: FiscalCalendar,
+                  window: tuple[date, date] | None = None) -> dict[str, pa.Table]:
+    """The participants, quotas and observations tables from_dataset gives for `period`, from
+    `resolved_tables` (quotas and observations only of periods overlapping `window`, if given)."""
+    import pyarrow.compute as pc
+
+    return {
+        "participants": _participants_on(resolved["people"], resolved["terms"], period.last_day),
+        "quotas": _periodic_table(resolved["quotas"], "amount", QUOTAS, calendar, window, pc),
+        "observations": _periodic_table(resolved["observations"], "value", OBSERVATIONS, calendar, window, pc),
+    }
+
+
+def _participants_on(people: pa.Table, terms: pa.Table, day: date) -> pa.Table:
+    """Each person with the role and team of their term in force on `day` (Org.term_on: the last
+    of their terms, in order, that holds), else their own."""
+    import pyarrow.compute as pc
+
+    holds = pc.and_(pc.or_kleene(pc.is_null(terms["effective_from"]), pc.less_equal(terms["effective_from"], day)),
+                    pc.or_kleene(pc.is_null(terms["effective_to"]), pc.greater(terms["effective_to"], day)))
+    holding = terms.filter(pc.fill_null(holds, False))
+    ids = holding["participant_id"].combine_chunks()
+    # Terms are grouped by participant, in order: a participant's last holding term is the row
+    # whose next row belongs to someone else (or the last row).
+    if len(ids):
+        last = pa.concat_arrays([pc.not_equal(ids.slice(0, len(ids) - 1), ids.slice(1)), pa.array([True])])
+        chosen = holding.filter(last)
+    else:
+        chosen = holding
+    term = chosen.select(["participant_id", "role", "team"]).rename_columns(["participant_id", "t_role", "t_team"])
+    joined = people.join(term, "participant_id", join_type="left outer").sort_by("participant_id")
+    has_term = pc.is_valid(joined["t_role"])
+    return pa.table({
+        "participant_id": joined["participant_id"],
+        "name": joined["name"],
+        "role": pc.if_else(has_term, joined["t_role"], joined["role"]),
+        "team": pc.if_else(has_term, joined["t_team"], joined["team"]),
+        "start_date": joined["start_date"],
+        "end_date": joined["end_date"],
+    }, schema=PARTICIPANTS)
+
+
+def _periodic_table(table: pa.Table, column: str, schema: pa.Schema, calendar: FiscalCalendar,
+                    window: tuple[date, date] | None, pc: Any) -> pa.Table:
+    labels = period_table(table["period"].to_pylist() if table.num_rows else [], calendar)
+    keep = sorted(label for label, p in labels.items() if window is None or (p.start < window[1] and window[0] < p.end))
+    kept = table.filter(pc.is_in(table["period"], pa.array(keep, pa.string()))) if len(keep) < len(labels) else table
+    bounds = pa.table({
+        "period": pa.array(keep, pa.string()),
+        "start": pa.array([labels[k].start for k in keep], pa.date32()),
+        "end": pa.array([labels[k].end for k in keep], pa.date32()),
+        "months": pa.array([labels[k].kind.months for k in keep], pa.int64()),
+    })
+    joined = kept.join(bounds, "period", join_type="inner").sort_by(
+        [("participant_id", "ascending"), ("metric", "ascending"), ("period", "ascending")])
+    # The scale from_dataset would give: the most places among this period's own values (each
+    # row keeps its value's places; the cast drops only zeros, so it is exact).
+    places = pc.max(joined["places"]).as_py() if joined.num_rows else 0
+    values = joined[column].cast(pa.decimal128(38, places or 0))
+    return pa.table({name: values if name == column else joined[name] for name in schema.names})
+
+
 def _periodic(pid: str, metric: str, period: Period) -> dict[str, Any]:
     return {"participant_id": pid, "metric": metric, "period": period.label, "start": period.start,
             "end": period.end, "months": period.kind.months}
@@ -197,6 +317,8 @@ def from_tables(con: Any, tables: dict[str, Any], calendar: FiscalCalendar = CAL
     resolved = {name: con.table(t) if isinstance(t, str) else t for name, t in tables.items()}
     deals, quota_table = resolved["deals"], resolved["quotas"]
     labels = period_table(quota_table.period.as_table().distinct().to_pyarrow().column(0).to_pylist(), calendar)
+    import ibis
+
     meta = ibis.memtable(pa.table({
         "period": list(labels), "start": [p.start for p in labels.values()],
         "end": [p.end for p in labels.values()], "months": [p.kind.months for p in labels.values()],

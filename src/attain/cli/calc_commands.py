@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from attain.app.calculation import calculate_folder, calculate_workspace
 from attain.cli.options import WorkspaceOption
 from attain.core.errors import InputError, NotFoundError
-from attain.core.plan import Plan
-from attain.engine.results import CalcResult
-from attain.formats.result_json import results_json
-from attain.formats.result_table import results_csv, results_table
+
+if TYPE_CHECKING:
+    from attain.core.plan import Plan
+    from attain.engine.results import CalcResult
 
 console = Console()
 
@@ -47,8 +46,11 @@ def compute(
             raise InputError("give both --plan and --data, or neither (to calculate from the workspace's store)")
         if as_of is not None:
             raise InputError("--as-of reads the store; it does not apply to --plan/--data files")
+        from attain.app.calculation import calculate_folder
+
         loaded, results = calculate_folder(plan, data, period, participant=participant, executor=executor or "auto")
         return {p.plan.id: p.plan for p in loaded}, results
+    from attain.app.calculation import calculate_workspace
     from attain.app.workspace import open_workspace
 
     ws = open_workspace(workspace)
@@ -72,10 +74,16 @@ def calc(
     """Calculate every covered payee's payout for a period (nothing is posted)."""
     _plans, results = compute(plan, data, period, participant, workspace, as_of, executor)
     if output is OutputFormat.json:
+        from attain.formats.result_json import results_json
+
         typer.echo(results_json(results), nl=False)
     elif output is OutputFormat.csv:
+        from attain.formats.result_table import results_csv
+
         typer.echo(results_csv(results), nl=False)
     else:
+        from attain.formats.result_table import results_table
+
         console.print(results_table(results))
         _print_problems(results)
 

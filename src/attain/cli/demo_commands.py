@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from attain.app.demo import DemoOutcome, run_demo
 from attain.core.money import format_ratio
+
+if TYPE_CHECKING:
+    from attain.app.demo import DemoOutcome
 
 console = Console()
 
@@ -23,6 +25,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the generated company.")] = 2026,
 ) -> None:
     """Create a sample company, calculate its quarter, and write statements and plan documents."""
+    from attain.app.demo import run_demo
+
     started = time.perf_counter()
     with console.status("Generating the demo company and calculating Q1 2026..."):
         outcome = run_demo(directory, seed)

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from attain.app.workspace import Workspace, open_workspace
 from attain.cli.options import WorkspaceOption
 from attain.core.money import ZERO, format_money
+
+if TYPE_CHECKING:
+    from attain.app.workspace import Workspace
 
 console = Console()
 err_console = Console(stderr=True)
@@ -30,6 +32,8 @@ def _user(user: str | None) -> str:
 
 
 def _open(workspace: Path | None) -> Workspace:
+    from attain.app.workspace import open_workspace
+
     return open_workspace(workspace)
 
 

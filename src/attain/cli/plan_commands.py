@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from attain.app.plans import check_plan_files, run_examples
 from attain.core.errors import PlanError
 
 console = Console()
@@ -21,6 +20,8 @@ FilesArgument = Annotated[list[Path], typer.Argument(help="Plan files (YAML).", 
 @plan_app.command("check")
 def check(files: FilesArgument) -> None:
     """Validate plan files: schema, tiers (gaps, overlaps, unreachable), metrics, curve shape."""
+    from attain.app.plans import check_plan_files
+
     loaded, problems = check_plan_files(files)
     errors = [p for p in problems if p.is_error]
     for problem in problems:
@@ -36,6 +37,8 @@ def check(files: FilesArgument) -> None:
 @plan_app.command("test")
 def test(files: FilesArgument) -> None:
     """Run the worked examples carried by plan files; fail on any difference."""
+    from attain.app.plans import check_plan_files, run_examples
+
     loaded, problems = check_plan_files(files)
     errors = [p for p in problems if p.is_error]
     if errors:
@@ -64,6 +67,7 @@ def doc(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write.")] = None,
 ) -> None:
     """Write the one-page plan document (plain-language clauses, worked numbers, the step graph)."""
+    from attain.app.plans import check_plan_files
     from attain.formats.plan_doc import render_plan_doc_html
 
     loaded, problems = check_plan_files([file])

@@ -11,9 +11,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from attain.app.credits import list_credits
-from attain.app.imports import import_file
-from attain.app.workspace import init_workspace, open_workspace, upgrade_workspace
 from attain.cli.options import WorkspaceOption
 from attain.core.money import ZERO, format_money
 
@@ -39,6 +36,8 @@ def init(
     currency: Annotated[str, typer.Option(help="Currency payouts are made in.")] = "USD",
 ) -> None:
     """Create a workspace: attain.toml, plans/, data/ and its store (a SQLite file by default)."""
+    from attain.app.workspace import init_workspace
+
     workspace = init_workspace(directory, name=name, currency=currency)
     url = workspace.engine.url.render_as_string(hide_password=True)
     workspace.close()
@@ -48,6 +47,8 @@ def init(
 
 def db_upgrade(workspace: WorkspaceOption = None) -> None:
     """Migrate the workspace's store to this version of Attain's schema."""
+    from attain.app.workspace import upgrade_workspace
+
     before, after = upgrade_workspace(workspace)
     if before == after:
         console.print(f"The store is up to date (revision {after}).")
@@ -83,6 +84,9 @@ def import_(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Import a file of one kind; all or nothing unless --skip-invalid; re-importing is a no-op."""
+    from attain.app.imports import import_file
+    from attain.app.workspace import open_workspace
+
     ws = open_workspace(workspace)
     try:
         big = file.is_file() and file.stat().st_size > PROGRESS_MIN_ROWS * 40
@@ -115,6 +119,9 @@ def credits(
     workspace: WorkspaceOption = None,
 ) -> None:
     """List a participant's credits in a period, each with its reason (deal, rule, share, date)."""
+    from attain.app.credits import list_credits
+    from attain.app.workspace import open_workspace
+
     ws = open_workspace(workspace)
     try:
         listing = list_credits(ws, participant, period)

@@ -138,3 +138,19 @@ def test_bulk_run_reads_a_storage_url(quarter: Path) -> None:
     from_url = run_bulk(bench_plan(), f"file://{quarter}/", parse_period(PERIOD))
     from_folder = run_bulk(bench_plan(), quarter, parse_period(PERIOD))
     assert sorted(from_url.to_pylist(), key=str) == sorted(from_folder.to_pylist(), key=str)
+
+
+def test_prune_keeps_the_most_recent_cache_folders(tmp_path: Path) -> None:
+    import os
+
+    from attain.engine.vectorized.bulk import prune
+
+    for number in range(6):
+        folder = tmp_path / f"query-{number}"
+        folder.mkdir()
+        os.utime(folder, ns=(number * 10**9, number * 10**9))
+    (tmp_path / "query-9.123.tmp").mkdir()  # another process still writing
+    (tmp_path / "resolved-1").mkdir()
+    prune(tmp_path, "query-", 4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "query-2", "query-3", "query-4", "query-5", "query-9.123.tmp", "resolved-1"]

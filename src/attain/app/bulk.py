@@ -303,6 +303,7 @@ def _small_tables(conn: Connection, cache: Path, upto: int, period: Period, cale
 
 
 RESOLVED_TABLES = ("people", "terms", "quotas", "observations")
+KEPT_RESOLVED = 4  # states of the store kept resolved (older ones, for runs as of an earlier import, are made again)
 
 
 def resolved_small(conn: Connection, cache: Path, upto: int, calendar: FiscalCalendar) -> dict[str, Any]:
@@ -340,6 +341,9 @@ def resolved_small(conn: Connection, cache: Path, upto: int, calendar: FiscalCal
         import shutil
 
         shutil.rmtree(temporary, ignore_errors=True)
+    from attain.engine.vectorized.bulk import prune
+
+    prune(cache, "resolved-", KEPT_RESOLVED)
     return tables
 
 

@@ -35,6 +35,7 @@ from attain.core.plan import Plan
 
 INPUT_FILES = ("deals", "splits", "participants", "quotas")
 CACHE_SIZE = 16
+KEPT_QUERIES = 64  # compiled queries kept on disk per workspace (`kept`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,19 @@ def kept(folder: Path, key: str, build: Callable[[], BulkQuery]) -> BulkQuery:
         temporary.replace(place)
     except OSError:  # another process kept the same query first
         shutil.rmtree(temporary, ignore_errors=True)
+    prune(folder, "query-", KEPT_QUERIES)
     return query
+
+
+def prune(folder: Path, prefix: str, keep: int) -> None:
+    """Remove all but the `keep` most recently written `prefix*` folders of a cache: what they
+    held can be derived again, and nothing else cleans them up."""
+    import shutil
+
+    found = sorted((p for p in folder.glob(f"{prefix}*") if p.is_dir() and not p.name.endswith(".tmp")),
+                   key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in found[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def library_versions() -> tuple[str, ...]:
@@ -221,4 +234,4 @@ def clear_cache() -> None:
 
 
 __all__ = ["BulkQuery", "cached", "clear_cache", "compile_sources", "execute", "kept", "library_versions", "prepare",
-           "register"]
+           "prune", "register"]

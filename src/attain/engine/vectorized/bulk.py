@@ -97,7 +97,8 @@ def kept(folder: Path, key: str, build: Callable[[], BulkQuery]) -> BulkQuery:
     index = place / "query.json"
     if index.exists():
         meta = json.loads(index.read_text(encoding="utf-8"))
-        tables = tuple((name, pq.read_table(place / f"{number}.parquet")) for number, name in enumerate(meta["tables"]))
+        tables = tuple((name, pq.ParquetFile(place / f"{number}.parquet").read())
+                       for number, name in enumerate(meta["tables"]))
         return BulkQuery(expr=None, sql=(place / "query.sql").read_text(encoding="utf-8"),
                          components=tuple(meta["components"]), tables=tables)
     query = build()

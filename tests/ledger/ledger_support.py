@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -22,6 +21,7 @@ from attain.core.records import Deal, DealStatus, Participant
 from attain.formats.plan_file import parse_plan
 from attain.ledger.entries import Entry
 from attain.ledger.recalculate import recalculate
+from csv_support import write_csv
 
 # The ledger's store tests use their own database so they never race the store's own tests.
 POSTGRES_URL = os.environ.get(
@@ -149,14 +149,6 @@ def new_workspace(path: Path, plan_text: str) -> Workspace:
     (path / "plans" / "plan.yaml").write_text(plan_text, encoding="utf-8")
     import_file(ws, "plans", path / "plans")
     return ws
-
-
-def write_csv(path: Path, rows: Sequence[dict[str, str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def import_rows(ws: Workspace, kind: str, rows: Sequence[dict[str, str]], name: str | None = None) -> None:

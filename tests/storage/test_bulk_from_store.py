@@ -3,7 +3,6 @@ any import, and nothing visible from an import that never committed (SQLite and 
 
 from __future__ import annotations
 
-import csv
 import random
 import shutil
 from decimal import Decimal
@@ -22,6 +21,7 @@ from attain.app.workspace import Workspace
 from attain.core.errors import UnsupportedError
 from attain.storage.schema import imports
 from attain.storage.segments import read_stamp, segment_path, segments_folder
+from csv_support import write_csv
 
 PLAN = """\
 plan: bulk-test
@@ -94,14 +94,6 @@ components:
   - {id: quarterly, kind: flat_rate, metric: bookings, period: quarter, rate: 1%}
 """
 
-def _write(path: Path, rows: list[dict[str, Any]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 def _deals(rng: random.Random, count: int, payees: int, start: int = 0) -> list[dict[str, Any]]:
     rows = []
     for i in range(start, start + count):
@@ -132,13 +124,13 @@ def _seed(ws: Workspace, tmp: Path, payees: int = 40, deals: int = 600) -> list[
     people = [{"id": f"p{i:03d}", "name": f"Payee {i}", "role": "ae" if i % 9 else "se", "team": f"t{i % 4}",
                "start_date": "2026-02-01" if i == 5 else "", "end_date": "2025-12-31" if i == 6 else ""}
               for i in range(payees)]
-    import_file(ws, "participants", _write(tmp / "participants.csv", people))
+    import_file(ws, "participants", write_csv(tmp / "participants.csv", people))
     quotas = [{"participant_id": f"p{i:03d}", "metric": "bookings", "period": "2026-Q1",
                "amount": f"{200000 + (i % 7) * 25000}"} for i in range(payees) if i != 11]
-    import_file(ws, "quotas", _write(tmp / "quotas.csv", quotas))
+    import_file(ws, "quotas", write_csv(tmp / "quotas.csv", quotas))
     rows = _deals(rng, deals, payees)
-    import_file(ws, "deals", _write(tmp / "deals.csv", rows))
-    import_file(ws, "splits", _write(tmp / "splits.csv", _splits(rows, payees)))
+    import_file(ws, "deals", write_csv(tmp / "deals.csv", rows))
+    import_file(ws, "splits", write_csv(tmp / "splits.csv", _splits(rows, payees)))
     return rows
 
 
@@ -240,7 +232,7 @@ def test_a_changed_quota_is_read_although_the_small_tables_are_kept(workspace: W
     before = _bulk_lines(workspace)
     assert kept() == prepared
     # p001's quota drops to 1,000: it now reaches its milestone with any bookings.
-    import_file(workspace, "quotas", _write(tmp_path / "quota-change.csv", [
+    import_file(workspace, "quotas", write_csv(tmp_path / "quota-change.csv", [
         {"participant_id": "p001", "metric": "bookings", "period": "2026-Q1", "amount": "1000"}]))
     assert len(kept() - prepared) == 1
     after = _bulk_lines(workspace)
@@ -266,9 +258,9 @@ def test_a_changed_deal_and_an_as_of_earlier_import(workspace: Workspace, tmp_pa
         row["owner_id"] = "p001" if index % 3 == 0 else row["owner_id"]
     changed[7]["status"] = "cancelled"
     changed += _deals(random.Random(8), 50, 40, start=len(rows))
-    import_file(workspace, "deals", _write(tmp_path / "deals-2.csv", changed))
+    import_file(workspace, "deals", write_csv(tmp_path / "deals-2.csv", changed))
     split_rows = [{"deal_id": rows[3]["deal_id"], "participant_id": "p020", "share": "100"}]
-    import_file(workspace, "splits", _write(tmp_path / "splits-2.csv", split_rows))
+    import_file(workspace, "splits", write_csv(tmp_path / "splits-2.csv", split_rows))
     after = _bulk_lines(workspace)
     assert after != before
     _assert_same(after, _reference_lines(workspace))
@@ -308,13 +300,13 @@ def test_a_crash_between_segment_and_commit_leaves_nothing_visible(workspace: Wo
         patch.setattr(imports_module, "audit_written", crash)
         patch.setitem(imports_module.AUDITED_KINDS, "deals", "deal")
         with pytest.raises(KeyboardInterrupt):
-            import_file(workspace, "deals", _write(tmp_path / "deals-crash.csv", bigger))
+            import_file(workspace, "deals", write_csv(tmp_path / "deals-crash.csv", bigger))
     orphan = segment_path(segments_folder(workspace.root), "deals", upto + 1)
     assert orphan.is_file(), "the segment was written before the commit"
     assert workspace.known_import() == upto
     assert _bulk_lines(workspace) == expected
     # An import of another kind may reuse the id (SQLite does after a rollback): still ignored.
-    import_file(workspace, "quotas", _write(tmp_path / "q2.csv", [
+    import_file(workspace, "quotas", write_csv(tmp_path / "q2.csv", [
         {"participant_id": "p011", "metric": "bookings", "period": "2026-Q1", "amount": "100000"}]))
     _assert_same(_bulk_lines(workspace), _reference_lines(workspace))
     # A stale file in the place of a committed import's segment does not match its import row:

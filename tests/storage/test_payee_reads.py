@@ -4,7 +4,6 @@ changing org, team pools, deals changing owner, splits and dates across imports,
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
@@ -26,6 +25,7 @@ from attain.core.errors import NotFoundError
 from attain.storage.payee_reads import Reach, read_payee_dataset, reports_below, split_members
 from attain.storage.snapshot import read_dataset
 from attain.storage.versions import known_import
+from csv_support import write_csv
 
 PAYEE_POSTGRES_URL = make_url(POSTGRES_URL).set(
     database=f"{make_url(POSTGRES_URL).database}_payee").render_as_string(hide_password=False)
@@ -110,15 +110,6 @@ components:
      funding: {kind: flat_rate, rate: 0.2%}, buckets: [{id: all, share: 100%, split: contribution}]}
 """,
 }
-
-
-def write_csv(path: Path, rows: Sequence[dict[str, str]]) -> Path:
-    columns = list(dict.fromkeys(c for row in rows for c in row))
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def day(rng: random.Random, first: date = date(2025, 12, 1), days: int = 150) -> str:

@@ -107,12 +107,12 @@ def bulk_calculate(
         con = connection if connection is not None else _connect()
         folder = segments_folder(ws.root)
         segments, rebuilt = _register_segments(con, conn, folder, upto, rebuild_segments)
-        small = _small_tables(conn, segments_folder(ws.root).parent / "cache", upto, period, calendar)
+        small = _small_tables(conn, cache_folder(ws), upto, period, calendar)
     timings["read"] = time.perf_counter() - started
     lap = time.perf_counter()
     fx_counts = _register_small(con, small, plans)
     queries = [(plan, _prepare(plan, period, calendar, con, fx_counts[plan.currency], fields=segments.fields,
-                               cache=segments_folder(ws.root).parent / "cache" / "compiled"))
+                               cache=cache_folder(ws) / "compiled"))
                for plan in plans]
     timings["compile"] = time.perf_counter() - lap
     lap = time.perf_counter()
@@ -280,8 +280,6 @@ def _identifier(name: str) -> str:
 # -- participants, quotas, metrics and rates: small, read by the store's own rules --------------------
 
 
-SMALL_KINDS = BULK_RESOLVED_KINDS
-SMALL_TABLES = ("participants", "quotas", "observations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,16 +313,16 @@ def resolved_small(conn: Connection, cache: Path, upto: int, calendar: FiscalCal
     after it does not wait for it. Written to a temporary folder and renamed: a reader never sees
     a half-written one."""
     import hashlib
-    import os
 
     import pyarrow.parquet as pq
     from sqlalchemy import func, select
 
     from attain import __version__
+    from attain.engine.vectorized.bulk import publish_folder
     from attain.storage.schema import imports
 
     last = conn.execute(select(imports.c.kind, func.max(imports.c.id))
-                        .where(imports.c.kind.in_(SMALL_KINDS), imports.c.id <= upto)
+                        .where(imports.c.kind.in_(BULK_RESOLVED_KINDS), imports.c.id <= upto)
                         .group_by(imports.c.kind)).all()
     stamp = repr((__version__, sorted((str(k), int(i)) for k, i in last), calendar))
     folder = cache / ("resolved-" + hashlib.sha256(stamp.encode()).hexdigest()[:24])
@@ -332,30 +330,30 @@ def resolved_small(conn: Connection, cache: Path, upto: int, calendar: FiscalCal
         # ParquetFile, not read_table: read_table imports pyarrow.dataset (and pandas), 0.4 s.
         return {name: pq.ParquetFile(folder / f"{name}.parquet").read() for name in RESOLVED_TABLES}
     tables = _resolve_small(conn, upto, calendar)
-    temporary = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
-    temporary.mkdir(parents=True, exist_ok=True)
-    for name, table in tables.items():
-        pq.write_table(table, temporary / f"{name}.parquet")
-    try:
-        temporary.replace(folder)
-    except OSError:  # another process put it there first: the same content
-        import shutil
 
-        shutil.rmtree(temporary, ignore_errors=True)
-    from attain.engine.vectorized.bulk import prune
+    def fill(temporary: Path) -> None:
+        for name, table in tables.items():
+            pq.write_table(table, temporary / f"{name}.parquet")
 
-    prune(cache, "resolved-", KEPT_RESOLVED)
+    publish_folder(folder, fill, "resolved-", KEPT_RESOLVED)
     return tables
 
 
 def prepare_bulk_reads(ws: Workspace) -> None:
     """Resolve the store's participants, quotas and metrics for bulk runs now (after an import of
     one of those kinds), so the next bulk run reads them resolved."""
-    from attain.storage.segments import segments_folder
     from attain.storage.versions import known_import
 
     with ws.engine.connect() as conn:
-        resolved_small(conn, segments_folder(ws.root).parent / "cache", known_import(conn, None), ws.settings.calendar)
+        resolved_small(conn, cache_folder(ws), known_import(conn, None), ws.settings.calendar)
+
+
+def cache_folder(ws: Workspace) -> Path:
+    """Where bulk runs keep what they derive from the store (resolved small tables, compiled
+    plans): beside the segments, safe to delete."""
+    from attain.storage.segments import segments_folder
+
+    return segments_folder(ws.root).parent / "cache"
 
 
 def _decoded(conn: Connection, kind: str, upto: int) -> tuple[Any, ...]:

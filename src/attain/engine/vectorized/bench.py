@@ -259,27 +259,12 @@ def run(payees: int, rows: int, workdir: Path, executor: str = "duckdb", referen
     period = parse_period(PERIOD)
     settings = duckdb_settings(memory_limit, workdir / "spill")
     con = connect(executor) if executor != "duckdb" else ibis.duckdb.connect(**settings)
-    best = float("inf")
-    first = 0.0
-    result = None
-    for attempt in range(repeat):
-        started = time.perf_counter()
-        result = run_bulk(plan, folder, period, connection=con)
-        elapsed = time.perf_counter() - started
-        first = elapsed if attempt == 0 else first
-        best = min(best, elapsed)
+    seconds, result = _timed(repeat, lambda: run_bulk(plan, folder, period, connection=con))
+    first, best = seconds[0], min(seconds)
     raw = duckdb.connect(config=settings)
-    best_base = float("inf")
-    base = None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        base = baseline(raw, folder)
-        best_base = min(best_base, time.perf_counter() - started)
-    best_scan = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        scan(raw, folder)
-        best_scan = min(best_scan, time.perf_counter() - started)
+    base_seconds, base = _timed(repeat, lambda: baseline(raw, folder))
+    best_base = min(base_seconds)
+    best_scan = min(_timed(repeat, lambda: scan(raw, folder))[0])
     agrees = _agree(result, base)
     credited = deals + deals // SPLIT_EVERY  # split deals credit two payees
     ref_rows, ref_seconds = reference_sample(folder, reference_payees)
@@ -292,6 +277,16 @@ def run(payees: int, rows: int, workdir: Path, executor: str = "duckdb", referen
                        rows_per_second=round(rps), peak_rss_mb=round(_peak_rss_mb(), 1), memory_limit=memory_limit,
                        reference_rows_per_second=round(reference_rps),
                        speedup_vs_reference=round(rps / reference_rps), agrees_with_baseline=agrees)
+
+
+def _timed(repeat: int, call: Any) -> tuple[list[float], Any]:
+    """The seconds of each of `repeat` calls, and the last call's result."""
+    seconds, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = call()
+        seconds.append(time.perf_counter() - started)
+    return seconds, result
 
 
 def compile_seconds(plan: Plan, folder: Path, con: Any) -> float:

@@ -88,8 +88,6 @@ def kept(folder: Path, key: str, build: Callable[[], BulkQuery]) -> BulkQuery:
     its in-memory tables are written to a temporary folder and renamed: never half-written."""
     import hashlib
     import json
-    import os
-    import shutil
 
     import pyarrow.parquet as pq
 
@@ -102,24 +100,39 @@ def kept(folder: Path, key: str, build: Callable[[], BulkQuery]) -> BulkQuery:
         return BulkQuery(expr=None, sql=(place / "query.sql").read_text(encoding="utf-8"),
                          components=tuple(meta["components"]), tables=tables)
     query = build()
-    if query.sql is None:
+    sql = query.sql
+    if sql is None:
         return query
     import ibis.expr.operations as ops
 
     memtables = sorted(query.expr.op().find(ops.InMemoryTable), key=lambda m: m.name)
+
+    def fill(temporary: Path) -> None:
+        for number, memtable in enumerate(memtables):
+            pq.write_table(memtable.data.to_pyarrow(memtable.schema), temporary / f"{number}.parquet")
+        (temporary / "query.sql").write_text(sql, encoding="utf-8")
+        (temporary / "query.json").write_text(json.dumps({"components": list(query.components),
+                                                          "tables": [m.name for m in memtables]}), encoding="utf-8")
+
+    publish_folder(place, fill, "query-", KEPT_QUERIES)
+    return query
+
+
+def publish_folder(place: Path, fill: Callable[[Path], None], prefix: str, keep: int) -> None:
+    """Write a cache folder whole or not at all: `fill` a temporary folder beside `place`, rename
+    it into place (another process that got there first wrote the same content: it stays), then
+    keep only the `keep` most recent `prefix*` folders."""
+    import os
+    import shutil
+
     temporary = place.with_name(f"{place.name}.{os.getpid()}.tmp")
     temporary.mkdir(parents=True, exist_ok=True)
-    for number, memtable in enumerate(memtables):
-        pq.write_table(memtable.data.to_pyarrow(memtable.schema), temporary / f"{number}.parquet")
-    (temporary / "query.sql").write_text(query.sql, encoding="utf-8")
-    (temporary / "query.json").write_text(json.dumps({"components": list(query.components),
-                                                      "tables": [m.name for m in memtables]}), encoding="utf-8")
+    fill(temporary)
     try:
         temporary.replace(place)
-    except OSError:  # another process kept the same query first
+    except OSError:
         shutil.rmtree(temporary, ignore_errors=True)
-    prune(folder, "query-", KEPT_QUERIES)
-    return query
+    prune(place.parent, prefix, keep)
 
 
 def prune(folder: Path, prefix: str, keep: int) -> None:
@@ -235,4 +248,4 @@ def clear_cache() -> None:
 
 
 __all__ = ["BulkQuery", "cached", "clear_cache", "compile_sources", "execute", "kept", "library_versions", "prepare",
-           "prune", "register"]
+           "prune", "publish_folder", "register"]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from attain.core.dataset import DataSet
 from attain.core.errors import UnsupportedError
@@ -230,23 +231,19 @@ def period_tables(resolved: dict[str, pa.Table], period: Period, calendar: Fisca
                   window: tuple[date, date] | None = None) -> dict[str, pa.Table]:
     """The participants, quotas and observations tables from_dataset gives for `period`, from
     `resolved_tables` (quotas and observations only of periods overlapping `window`, if given)."""
-    import pyarrow.compute as pc
-
     return {
         "participants": _participants_on(resolved["people"], resolved["terms"], period.last_day),
-        "quotas": _periodic_table(resolved["quotas"], "amount", QUOTAS, calendar, window, pc),
-        "observations": _periodic_table(resolved["observations"], "value", OBSERVATIONS, calendar, window, pc),
+        "quotas": _periodic_table(resolved["quotas"], "amount", QUOTAS, calendar, window),
+        "observations": _periodic_table(resolved["observations"], "value", OBSERVATIONS, calendar, window),
     }
 
 
 def _participants_on(people: pa.Table, terms: pa.Table, day: date) -> pa.Table:
     """Each person with the role and team of their term in force on `day` (Org.term_on: the last
     of their terms, in order, that holds), else their own."""
-    import pyarrow.compute as pc
-
     holds = pc.and_(pc.or_kleene(pc.is_null(terms["effective_from"]), pc.less_equal(terms["effective_from"], day)),
                     pc.or_kleene(pc.is_null(terms["effective_to"]), pc.greater(terms["effective_to"], day)))
-    holding = terms.filter(pc.fill_null(holds, False))
+    holding = terms.filter(holds)
     ids = holding["participant_id"].combine_chunks()
     # Terms are grouped by participant, in order: a participant's last holding term is the row
     # whose next row belongs to someone else (or the last row).
@@ -269,8 +266,8 @@ def _participants_on(people: pa.Table, terms: pa.Table, day: date) -> pa.Table:
 
 
 def _periodic_table(table: pa.Table, column: str, schema: pa.Schema, calendar: FiscalCalendar,
-                    window: tuple[date, date] | None, pc: Any) -> pa.Table:
-    labels = period_table(table["period"].to_pylist() if table.num_rows else [], calendar)
+                    window: tuple[date, date] | None) -> pa.Table:
+    labels = period_table(pc.unique(table["period"]).to_pylist(), calendar)
     keep = sorted(label for label, p in labels.items() if window is None or (p.start < window[1] and window[0] < p.end))
     kept = table.filter(pc.is_in(table["period"], pa.array(keep, pa.string()))) if len(keep) < len(labels) else table
     bounds = pa.table({

@@ -23,17 +23,28 @@ from typing import Any, Protocol
 from attain.app.workspace import Workspace, utc_now
 from attain.core.errors import DataError, InputError
 from attain.core.problems import Problem
-from attain.formats.records import KINDS, KnownIds, ParsedTable, check_references, parse_rows
+from attain.formats.records import KINDS, KnownIds, ParsedTable, check_references, parse_chunks
 from attain.formats.tables import count_rows, read_table
 from attain.storage.codecs import CODECS, SplitSet
 from attain.storage.schema import VERSIONED, deal_versions, participant_versions
 from attain.storage.segments import SEGMENT_KINDS, SegmentWriter, segments_folder
-from attain.storage.versions import Counts, append_versions, begin_import, finish_import, keys_present, latest_rows
+from attain.storage.versions import (
+    Counts,
+    append_versions,
+    begin_import,
+    finish_import,
+    has_rows,
+    keys_present,
+    latest_rows,
+)
 
 IMPORT_KINDS = (*KINDS, "plans")
 
 
 BULK_RESOLVED_KINDS = ("participants", "quotas", "metrics")
+# Kinds imported a part of STREAMED_ROWS rows at a time (import_file).
+STREAMED_KINDS = ("deals", "quotas", "metrics")
+STREAMED_ROWS = 10_000
 
 
 class ImportProgress(Protocol):
@@ -105,22 +116,19 @@ def import_file(
         raise InputError("a source name is 1 to 200 characters")
     bar = progress or _Silent()
     started_at = clock()
-    bar.start("checking", count_rows(path))
-    table = parse_rows(kind, read_table(path), path.name, workspace.settings.mapping(kind),
-                       workspace.settings.calendar, on_row=lambda _n: bar.advance(1))
-    with workspace.engine.connect() as conn:
-        table = check_references(table, _known_ids(conn, kind, table))
-        table = _check_sources(conn, kind, source, table)
-    if table.problems and not skip_invalid:
-        raise DataError(
-            f"{path.name}: {len(table.rejected)} row(s) rejected "
-            f"({len(table.problems)} problem(s)); nothing was imported (use --skip-invalid to "
-            "import the valid rows)", table.problems,
-        )
-    reject_file = write_rejects(path, table) if table.rejected else None
+    bar.start("importing", count_rows(path))
+    # Kinds whose rows stand alone are read, checked and written a part at a time, so a file of
+    # millions of deals never sits whole in memory; participants (a manager may be defined
+    # further down the file) and splits (a deal's shares are checked together) are read whole.
+    size = STREAMED_ROWS if kind in STREAMED_KINDS else None
+    chunks = parse_chunks(kind, read_table(path), path.name, workspace.settings.mapping(kind),
+                          workspace.settings.calendar, on_row=lambda _n: bar.advance(1), size=size)
     codec = CODECS[kind]
-    records = _records(kind, table)
-    bar.start("writing", len(records))
+    audited = AUDITED_KINDS.get(kind)
+    problems: list[Problem] = []
+    rejected: set[int] = set()
+    subjects: set[str] = set()
+    counts = Counts()
     with workspace.engine.connect() as conn:
         transaction = conn.begin()
         try:
@@ -129,18 +137,37 @@ def import_file(
                                      file_sha256=sha256, started_at=started_at)
             # Deals and splits also go to a columnar segment for bulk runs (storage/segments.py).
             segment = SegmentWriter(segments_folder(workspace.root), kind) if kind in SEGMENT_KINDS else None
-            rows = [codec.row(r) for r in records]
-            audited = AUDITED_KINDS.get(kind)
-            before = latest_rows(conn, VERSIONED[kind], source, [k for k, _, _ in rows]) if audited else {}
+            empty = not has_rows(conn, VERSIONED[kind], source)
+            before: dict[str, dict[str, Any]] = {}
             written: list[tuple[str, dict[str, Any]]] = []
-            counts = append_versions(conn, VERSIONED[kind], source, import_id, rows, on_chunk=bar.advance,
-                                     on_version=(lambda key, cols: written.append((key, cols))) if audited else None,
-                                     on_written=segment.add if segment is not None else None)
+            for chunk in chunks:
+                chunk = check_references(chunk, _known_ids(conn, kind, chunk))
+                chunk = _check_sources(conn, kind, source, chunk)
+                problems.extend(chunk.problems)
+                rejected |= chunk.rejected
+                subjects |= chunk.rejected_subjects
+                if problems and not skip_invalid:
+                    continue  # nothing will be written: the rest of the file is only checked
+                rows = [codec.row(r) for r in _records(kind, chunk)]
+                if audited:
+                    before.update(latest_rows(conn, VERSIONED[kind], source, [k for k, _, _ in rows]))
+                counts = counts + append_versions(
+                    conn, VERSIONED[kind], source, import_id, rows, empty=empty, scan=size is None,
+                    on_version=(lambda key, cols: written.append((key, cols))) if audited else None,
+                    on_written=segment.add if segment is not None else None)
+            table = ParsedTable(kind=kind, file=path.name, rows=(), problems=tuple(problems),
+                                rejected=frozenset(rejected), rejected_subjects=frozenset(subjects))
+            if problems and not skip_invalid:
+                transaction.rollback()
+                raise DataError(
+                    f"{path.name}: {len(rejected)} row(s) rejected ({len(problems)} problem(s)); nothing was "
+                    "imported (use --skip-invalid to import the valid rows)", table.problems)
+            reject_file = write_rejects(path, table) if rejected else None
             if counts.written == 0:
                 # Nothing new: leave no trace, so importing the same file twice changes nothing.
                 transaction.rollback()
                 return _report(kind, path, source, counts, table, reject_file)
-            recorded_at = finish_import(conn, import_id, counts, len(table.rejected), clock())
+            recorded_at = finish_import(conn, import_id, counts, len(rejected), clock())
             if segment is not None:
                 # Renamed into place before the commit; ignored unless this import commits.
                 segment.write(import_id, sha256, started_at)
@@ -204,7 +231,8 @@ def _known_ids(conn: Any, kind: str, table: ParsedTable) -> KnownIds:
     if kind == "participants":
         known_people |= {row.record.participant.id for row in table.rows}
         known_people |= table.rejected_subjects
-    known_deals = keys_present(conn, deal_versions, deals, column="deal_id")
+    # A deal version's key is its deal id: looked up on the key's index.
+    known_deals = keys_present(conn, deal_versions, deals, column="key")
     return KnownIds(participants=frozenset(known_people), deals=frozenset(known_deals))
 
 
@@ -213,7 +241,7 @@ def _check_sources(conn: Any, kind: str, source: str, table: ParsedTable) -> Par
     if kind != "deals":
         return table
     taken = keys_present(conn, deal_versions, (r.record.id for r in table.rows),
-                         column="deal_id", exclude_source=source)
+                         column="key", exclude_source=source)
     if not taken:
         return table
     problems = list(table.problems)

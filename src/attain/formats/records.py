@@ -10,7 +10,7 @@ participant or deal ids, split shares summing to 100%) live in `check_references
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -387,6 +387,21 @@ def parse_rows(
     on_row: Callable[[int], None] | None = None,
 ) -> ParsedTable:
     """Validate every row of one file of `kind`; duplicates of a key are problems on each later row."""
+    return next(parse_chunks(kind, rows, file, mapping, calendar, on_row))
+
+
+def parse_chunks(
+    kind: str,
+    rows: Iterable[RawRow],
+    file: str,
+    mapping: ImportMapping = NO_MAPPING,
+    calendar: FiscalCalendar = CALENDAR,
+    on_row: Callable[[int], None] | None = None,
+    size: int | None = None,
+) -> Iterator[ParsedTable]:
+    """parse_rows, a chunk of `size` rows of the file at a time (all of it when `size` is None),
+    so a file of millions of rows is never held whole. Duplicates are found across chunks; the
+    last chunk may be empty. A header problem is the only chunk."""
     spec = kind_spec(kind)
     accepted: list[ParsedRow] = []
     problems: list[Problem] = []
@@ -419,8 +434,9 @@ def parse_rows(
                             message=f"not a {kind} column (expected {', '.join(spec.columns)})")
                     for column in unknown
                 )
-                return ParsedTable(kind=kind, file=file, rows=(), problems=tuple(problems),
-                                   rejected=frozenset())
+                yield ParsedTable(kind=kind, file=file, rows=(), problems=tuple(problems),
+                                  rejected=frozenset())
+                return
         # Duplicates are found on the key as written, so a repeat of a rejected row is still
         # reported; the key's first column names the subject (e.g. the deal of a split row).
         text_key = tuple((values.get(column) or "").strip() for column in spec.key)
@@ -440,8 +456,12 @@ def parse_rows(
             continue
         key, record = parsed
         accepted.append(ParsedRow(number=raw.number, key=key, record=record))
-    return ParsedTable(kind=kind, file=file, rows=tuple(accepted), problems=tuple(problems),
-                       rejected=frozenset(rejected), rejected_subjects=frozenset(subjects))
+        if size is not None and len(accepted) + len(rejected) >= size:
+            yield ParsedTable(kind=kind, file=file, rows=tuple(accepted), problems=tuple(problems),
+                              rejected=frozenset(rejected), rejected_subjects=frozenset(subjects))
+            accepted, problems, rejected, subjects = [], [], set(), set()
+    yield ParsedTable(kind=kind, file=file, rows=tuple(accepted), problems=tuple(problems),
+                      rejected=frozenset(rejected), rejected_subjects=frozenset(subjects))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -86,16 +86,19 @@ def segment_path(folder: Path, kind: str, import_id: int) -> Path:
 
 def _decimal_array(values: Sequence[Decimal | None], name: str) -> pa.Array:
     scale = decimal_places(values)
+    digits = max((max(len(v.as_tuple().digits) + int(v.as_tuple().exponent), 0) for v in values
+                  if v is not None), default=1)
+    try:
+        return pa.array(values, type=_decimal_type(scale, digits, name))
+    except (pa.ArrowInvalid, ValueError) as exc:
+        raise UnsupportedError(f"{name} does not fit a {PRECISION}-digit decimal: {exc}") from None
+
+
+def _decimal_type(scale: int, digits: int, name: str) -> pa.DataType:
     if scale >= PRECISION:
         raise UnsupportedError(f"{name} has {scale} decimal places; a segment keeps at most {PRECISION - 1}")
     # 18 digits fit a 64-bit integer, which DuckDB computes on much faster than 128-bit ones.
-    digits = max((max(len(v.as_tuple().digits) + int(v.as_tuple().exponent), 0) for v in values
-                  if v is not None), default=1)
-    precision = 18 if digits + scale <= 18 else PRECISION
-    try:
-        return pa.array(values, type=pa.decimal128(precision, scale))
-    except (pa.ArrowInvalid, ValueError) as exc:
-        raise UnsupportedError(f"{name} does not fit a {PRECISION}-digit decimal: {exc}") from None
+    return pa.decimal128(18 if digits + scale <= 18 else PRECISION, scale)
 
 
 def _spine(rows: Sequence[Mapping[str, Any]]) -> dict[str, pa.Array]:
@@ -174,27 +177,78 @@ def read_stamp(path: Path) -> ImportStamp | None:
 
 
 class SegmentWriter:
-    """Collects the versions one import writes and writes them as its segment before the commit."""
+    """Collects the versions one import writes and writes them as its segment before the commit.
+
+    Each chunk of versions becomes a columnar table as it arrives (a few dozen bytes a row, where
+    the rows themselves take kilobytes), so an import of millions of deals holds its segment in
+    memory as Arrow, never as Python rows; the chunks are joined under one schema when written."""
 
     def __init__(self, folder: Path, kind: str) -> None:
         self.folder = folder
         self.kind = kind
-        self.rows: list[Mapping[str, Any]] = []
+        self.tables: list[pa.Table] = []
+        self.versions = 0
+        self.unsupported = False
 
-    def add(self, rows: Iterable[Mapping[str, Any]]) -> None:
-        self.rows.extend(rows)
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        self.versions += len(rows)
+        if self.unsupported or not rows:
+            return
+        try:
+            self.tables.append(TABLES[self.kind](rows))
+        except UnsupportedError:
+            self.unsupported = True
+            self.tables = []
 
     def write(self, import_id: int, file_sha256: str, started_at: datetime) -> Path | None:
         """Write the segment; None (nothing written) when its values cannot be kept in Parquet
         exactly: the bulk run then rebuilds it on demand and refuses with the same reason."""
         stamp = ImportStamp(import_id=import_id, kind=self.kind, file_sha256=file_sha256,
-                            started_at=started_at, versions=len(self.rows))
+                            started_at=started_at, versions=self.versions)
         try:
-            table = TABLES[self.kind](self.rows)
+            table = unify(self.tables) if self.tables and not self.unsupported else None
         except UnsupportedError:
+            table = None
+        if table is None:
             segment_path(self.folder, self.kind, import_id).unlink(missing_ok=True)
             return None
         return write_segment(self.folder, self.kind, stamp, table)
+
+
+def unify(tables: Sequence[pa.Table]) -> pa.Table:
+    """Chunks of one segment as one table: custom-field columns a chunk lacks are null, and each
+    decimal column gets the type one table of all the rows would have (the largest scale; 18
+    digits when every value still fits them, else 38)."""
+    if len(tables) == 1:
+        return tables[0]
+    names = [n for n in tables[0].column_names if not n.startswith(FIELD_PREFIX)]
+    names += sorted({n for t in tables for n in t.column_names if n.startswith(FIELD_PREFIX)})
+    types: dict[str, pa.DataType] = {}
+    for name in names:
+        kinds = [t.schema.field(name).type for t in tables if name in t.column_names]
+        if not pa.types.is_decimal(kinds[0]) or all(k == kinds[0] for k in kinds):
+            types[name] = kinds[0]
+            continue
+        scale = max(k.scale for k in kinds)
+        digits = max(_integer_digits(t.column(name)) for t in tables)
+        types[name] = _decimal_type(scale, digits, name)
+    schema = pa.schema([(name, types[name]) for name in names])
+    try:
+        aligned = [pa.table([t.column(n).cast(types[n]) if n in t.column_names else pa.nulls(t.num_rows, types[n])
+                             for n in names], schema=schema) for t in tables]
+    except pa.ArrowInvalid as exc:
+        raise UnsupportedError(f"a segment's decimals do not fit a {PRECISION}-digit decimal: {exc}") from None
+    return pa.concat_tables(aligned)
+
+
+def _integer_digits(column: pa.ChunkedArray) -> int:
+    import pyarrow.compute as pc
+
+    largest = pc.max(pc.abs(column)).as_py()
+    if largest is None:
+        return 1
+    shape = largest.as_tuple()
+    return max(len(shape.digits) + int(shape.exponent), 0)
 
 
 def _committed(conn: Connection, kind: str, upto_import: int) -> list[tuple[ImportStamp, bool]]:

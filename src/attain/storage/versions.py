@@ -127,16 +127,21 @@ def has_rows(conn: Connection, table: Table, source: str) -> bool:
 
 def append_versions(conn: Connection, table: Table, source: str, import_id: int,
                     rows: Iterable[tuple[str, str, dict[str, Any]]],
-                    on_chunk: Any = None, on_version: Any = None, on_written: Any = None) -> Counts:
+                    on_chunk: Any = None, on_version: Any = None, on_written: Any = None,
+                    empty: bool | None = None, scan: bool = True) -> Counts:
     """Add a version for each new or changed (key, hash, columns); same content is a no-op.
 
     `on_written`, if given, receives each chunk's new version rows as inserted (spine and
-    columns), e.g. to write the import's columnar segment (storage/segments.py)."""
+    columns), e.g. to write the import's columnar segment (storage/segments.py). An import that
+    calls this once per part of a file says whether the source was `empty` before its first part
+    and (`scan=False`) that its keys are to be looked up, not found by scanning the source's rows
+    once per part."""
     total = Counts()
-    empty = not has_rows(conn, table, source)
+    if empty is None:
+        empty = not has_rows(conn, table, source)
     items = rows if isinstance(rows, list) else list(rows)
     prefetched = None
-    if not empty and len(items) > SCAN_THRESHOLD:
+    if scan and not empty and len(items) > SCAN_THRESHOLD:
         prefetched = latest_hashes(conn, table, source, [k for k, _, _ in items])
     for chunk in _chunks(items, CHUNK):
         if prefetched is not None:

@@ -279,8 +279,10 @@ def test_segments_are_checked_and_rebuilt(workspace: Workspace, tmp_path: Path) 
     stamp = read_stamp(deals[0])
     assert stamp is not None and stamp.kind == "deals" and stamp.versions == 600
     deals[0].unlink()  # lost: rebuilt from the database on demand
-    report = bulk_calculate(workspace, "2026-Q1")
+    steps: list[str] = []
+    report = bulk_calculate(workspace, "2026-Q1", progress=steps.append)
     assert report.segments_rebuilt == 1 and deals[0].is_file()
+    assert steps == ["reading the store", "preparing plan bulk-test", "calculating 1 plan(s) for 2026-Q1"]
     assert _bulk_lines(workspace) == expected
     assert rebuild_segments(workspace) == 2
 

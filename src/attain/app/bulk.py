@@ -19,10 +19,11 @@ plan, a re-run after new deals) does not resolve 100,000 participants and quotas
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,9 +85,12 @@ def bulk_calculate(
     output: Path | None = None,
     connection: Any = None,
     rebuild_segments: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> BulkReport:
     """Calculate every plan in force (or those named) for `period_label` from the store, as known
-    at `as_of`, and write its payout lines to `output` (default: the workspace's store/bulk/)."""
+    at `as_of`, and write its payout lines to `output` (default: the workspace's store/bulk/).
+    `progress` is told each step as it starts (reading the store, each plan compiled or found
+    kept, calculating)."""
     from attain.app.runs import load_plans
     from attain.storage.segments import segments_folder
     from attain.storage.versions import known_import
@@ -96,8 +100,10 @@ def bulk_calculate(
         period = parse_period(period_label, calendar)
     except ValueError as exc:
         raise DataError(f"--period: {exc}") from None
+    step = progress or (lambda _text: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    step("reading the store")
     with ws.engine.connect() as conn:
         upto = known_import(conn, as_of)
         plans = _choose(load_plans(conn, ws, upto, period.last_day), plan_ids)
@@ -111,11 +117,14 @@ def bulk_calculate(
     timings["read"] = time.perf_counter() - started
     lap = time.perf_counter()
     fx_counts = _register_small(con, small, plans)
-    queries = [(plan, _prepare(plan, period, calendar, con, fx_counts[plan.currency], fields=segments.fields,
-                               cache=cache_folder(ws) / "compiled"))
-               for plan in plans]
+    queries = []
+    for plan in plans:
+        step(f"preparing plan {plan.id}")
+        queries.append((plan, _prepare(plan, period, calendar, con, fx_counts[plan.currency], fields=segments.fields,
+                                       cache=cache_folder(ws) / "compiled")))
     timings["compile"] = time.perf_counter() - lap
     lap = time.perf_counter()
+    step(f"calculating {len(plans)} plan(s) for {period.label}")
     lines, payees, total = _write_lines(con, queries, target)
     timings["calculate_and_write"] = time.perf_counter() - lap
     timings["total"] = time.perf_counter() - started
@@ -154,6 +163,8 @@ class _DuckDB:
         # As Ibis connects: no insertion order to keep; a name the SQL does not know is an error,
         # never a Python variable of that name.
         self.con = duckdb.connect(config={"preserve_insertion_order": False, "python_enable_replacements": False})
+        # DuckDB's own progress bar is off: the command shows the run's steps itself.
+        self.con.execute("SET enable_progress_bar = false")
         self._backend: Any = None
 
     @property
@@ -321,21 +332,138 @@ def resolved_small(conn: Connection, cache: Path, upto: int, calendar: FiscalCal
     from attain.engine.vectorized.bulk import publish_folder
     from attain.storage.schema import imports
 
-    last = conn.execute(select(imports.c.kind, func.max(imports.c.id))
-                        .where(imports.c.kind.in_(BULK_RESOLVED_KINDS), imports.c.id <= upto)
-                        .group_by(imports.c.kind)).all()
-    stamp = repr((__version__, sorted((str(k), int(i)) for k, i in last), calendar))
+    last = {str(k): int(i) for k, i in conn.execute(
+        select(imports.c.kind, func.max(imports.c.id))
+        .where(imports.c.kind.in_(BULK_RESOLVED_KINDS), imports.c.id <= upto).group_by(imports.c.kind))}
+    # The stamp's text is that of earlier releases (the cache folders they wrote stay valid).
+    stamp = repr((__version__, sorted(last.items()), calendar))
     folder = cache / ("resolved-" + hashlib.sha256(stamp.encode()).hexdigest()[:24])
-    if all((folder / f"{name}.parquet").exists() for name in RESOLVED_TABLES):
-        # ParquetFile, not read_table: read_table imports pyarrow.dataset (and pandas), 0.4 s.
-        return {name: pq.ParquetFile(folder / f"{name}.parquet").read() for name in RESOLVED_TABLES}
-    tables = _resolve_small(conn, upto, calendar)
+    if _complete(folder):
+        return _read_resolved(folder)
+    tables = _resolve_from_nearest(conn, cache, upto, calendar, last, repr((__version__, calendar)))
+    if tables is None:
+        tables = _resolve_small(conn, upto, calendar)
+    manifest = {"basis": repr((__version__, calendar)), "last": last}
 
     def fill(temporary: Path) -> None:
         for name, table in tables.items():
             pq.write_table(table, temporary / f"{name}.parquet")
+        (temporary / MANIFEST).write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
 
     publish_folder(folder, fill, "resolved-", KEPT_RESOLVED)
+    return tables
+
+
+MANIFEST = "manifest.json"
+# Above this many changed participants (and a tenth of everyone), resolving everyone is as quick.
+PATCH_LIMIT = 5_000
+# Each resolved table's order: the order a resolution of everyone gives (by participant first).
+RESOLVED_ORDER: dict[str, list[tuple[str, str]]] = {
+    "people": [("participant_id", "ascending")],
+    "terms": [("participant_id", "ascending"), ("_from", "ascending")],
+    "quotas": [("participant_id", "ascending"), ("metric", "ascending"), ("period", "ascending")],
+    "observations": [("participant_id", "ascending"), ("metric", "ascending"), ("period", "ascending")],
+}
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / f"{name}.parquet").exists() for name in RESOLVED_TABLES)
+
+
+def _read_resolved(folder: Path) -> dict[str, Any]:
+    import pyarrow.parquet as pq
+
+    # ParquetFile, not read_table: read_table imports pyarrow.dataset (and pandas), 0.4 s.
+    return {name: pq.ParquetFile(folder / f"{name}.parquet").read() for name in RESOLVED_TABLES}
+
+
+def _resolve_from_nearest(conn: Connection, cache: Path, upto: int, calendar: FiscalCalendar,
+                          last: dict[str, int], basis: str) -> dict[str, Any] | None:
+    """The resolved tables, from a kept state of an earlier store with only the participants
+    whose records changed since resolved again (None when there is no such state, or too many
+    changed). Resolution is per participant: a participant's people, terms, quotas and
+    observations rows depend on their own records only (build_org, resolve_quotas), so the
+    other participants' rows of the earlier state are what a full resolution would give."""
+    nearest: tuple[int, Path, dict[str, int]] | None = None
+    for folder in cache.glob("resolved-*"):
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        earlier = {str(k): int(v) for k, v in manifest.get("last", {}).items()}
+        # Usable when it saw, of each kind, a prefix of what this state sees.
+        if manifest.get("basis") != basis or any(v > last.get(k, 0) for k, v in earlier.items()):
+            continue
+        if not _complete(folder):
+            continue
+        closeness = sum(earlier.values())
+        if nearest is None or closeness > nearest[0]:
+            nearest = (closeness, folder, earlier)
+    if nearest is None:
+        return None
+    _, folder, earlier = nearest
+    changed = _changed_participants(conn, earlier, last)
+    old = _read_resolved(folder)
+    if len(changed) > max(PATCH_LIMIT, old["people"].num_rows // 10):
+        return None
+    return _patched(old, _resolve_participants(conn, upto, calendar, changed), changed)
+
+
+def _changed_participants(conn: Connection, earlier: dict[str, int], last: dict[str, int]) -> set[str]:
+    """Participants with a version of their participant, quota or metric records among the
+    imports after `earlier` (per kind) up to `last`."""
+    from sqlalchemy import select
+
+    from attain.storage.schema import VERSIONED
+
+    changed: set[str] = set()
+    for kind in BULK_RESOLVED_KINDS:
+        table = VERSIONED[kind]
+        since, until = earlier.get(kind, 0), last.get(kind, 0)
+        if until > since:
+            changed.update(pid for (pid,) in conn.execute(
+                select(table.c.participant_id).distinct()
+                .where(table.c.import_id > since, table.c.import_id <= until)))
+    return changed
+
+
+def _resolve_participants(conn: Connection, upto: int, calendar: FiscalCalendar, ids: set[str]) -> dict[str, Any]:
+    """`_resolve_small` for these participants only (their latest versions, read by participant)."""
+    from attain.engine.vectorized.sources import resolved_tables
+    from attain.formats.datafolder import assemble_dataset
+    from attain.storage.codecs import CODECS
+    from attain.storage.payee_reads import latest_of_participants
+
+    def decoded(kind: str) -> list[Any]:
+        return [CODECS[kind].decode(r) for r in latest_of_participants(conn, kind, upto, ids)]
+
+    data = assemble_dataset(participants=decoded("participants"), deals=[], splits=[], quotas=decoded("quotas"),
+                            observations=decoded("metrics"), rates=[], calendar=calendar)
+    return resolved_tables(data)
+
+
+def _patched(old: dict[str, Any], fresh: dict[str, Any], changed: set[str]) -> dict[str, Any]:
+    """The earlier state's tables with the changed participants' rows replaced by `fresh`, in the
+    order and with the decimal scale a resolution of everyone gives."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = pa.array(sorted(changed), pa.string())
+    tables = {}
+    for name in RESOLVED_TABLES:
+        kept = old[name].filter(pc.invert(pc.is_in(old[name]["participant_id"], value_set=ids)))
+        parts = [kept, fresh[name]]
+        if "places" in kept.column_names:
+            # The value column's scale is the most places of its values (sources.decimal_column).
+            column = "amount" if "amount" in kept.column_names else "value"
+            places = [pc.max(t["places"]).as_py() for t in parts if t.num_rows]
+            kind = pa.decimal128(38, max((p for p in places if p is not None), default=0))
+            parts = [t.set_column(t.schema.get_field_index(column), column, t[column].cast(kind)) for t in parts]
+        joined = pa.concat_tables(parts)
+        # A term with no start date sorts first, as date.min does in build_org's sort.
+        keyed = joined.append_column("_from", pc.fill_null(joined["effective_from"], date.min)) \
+            if name == "terms" else joined
+        tables[name] = joined.take(pc.sort_indices(keyed, sort_keys=RESOLVED_ORDER[name]))
     return tables
 
 

@@ -33,8 +33,9 @@ def bulk(
 
     ws = open_workspace(workspace)
     try:
-        report = bulk_calculate(ws, period, plan_ids=plan or (), as_of=as_of, output=output,
-                                rebuild_segments=rebuild_segments)
+        with console.status("starting", spinner="dots") as status:
+            report = bulk_calculate(ws, period, plan_ids=plan or (), as_of=as_of, output=output,
+                                    rebuild_segments=rebuild_segments, progress=status.update)
     finally:
         ws.close()
     timings = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in report.seconds.items())

@@ -164,6 +164,15 @@ def _latest(conn: Connection, name: str, upto_import: int, values: Collection[st
     return [best[spine] for spine in sorted(best, key=lambda s: (s[1], s[0]))]
 
 
+def latest_of_participants(conn: Connection, kind: str, upto_import: int,
+                           participant_ids: Collection[str]) -> list[Mapping[str, Any]]:
+    """The latest participant, quota or metric versions of these participants, as known by
+    `upto_import`, in (key, source) order (`versions.latest_versions` for them only)."""
+    if kind not in ("participants", "quotas", "metrics"):
+        raise KeyError(kind)
+    return _latest(conn, kind, upto_import, participant_ids)
+
+
 def _ids(conn: Connection, name: str, upto_import: int, values: Collection[str]) -> set[str]:
     found: set[str] = set()
     for chunk in _chunks(values):

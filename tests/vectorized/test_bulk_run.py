@@ -97,7 +97,7 @@ def test_bench_reports_agreement_and_the_figures_the_issue_asks_for(tmp_path: Pa
 def test_the_floor_counts_every_won_deal_of_the_quarter_once(tmp_path: Path) -> None:
     import duckdb
 
-    from attain.engine.vectorized.bench import generate, scan
+    from attain.engine.vectorized.bench import credit_floor, generate, scan
 
     deals = generate(tmp_path, 50, 2000)
     floor = scan(duckdb.connect(), tmp_path)
@@ -106,6 +106,12 @@ def test_the_floor_counts_every_won_deal_of_the_quarter_once(tmp_path: Path) -> 
     assert deals == 1818
     assert sum(floor.column("deal_count").to_pylist()) == 1818 - 91
     assert floor.num_rows <= 50
+    # The floor of crediting finds the split deals among them: deals 0, 10, ... 1,810 (182) have
+    # split rows, and the 91 of them that are multiples of 20 are cancelled.
+    crediting = credit_floor(duckdb.connect(), tmp_path)
+    assert sum(crediting.column("split_deals").to_pylist()) == 182 - 91
+    assert sorted(crediting.select(["owner_id", "bookings", "deal_count"]).to_pylist(), key=str) == sorted(
+        floor.to_pylist(), key=str)
 
 
 def test_bench_command_prints_one_json_object(tmp_path: Path) -> None:
@@ -114,7 +120,8 @@ def test_bench_command_prints_one_json_object(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     figures: dict[str, Any] = json.loads(out.output)
     for key in ("rows", "payees", "seconds", "baseline_seconds", "ratio_to_baseline", "peak_rss_mb",
-                "reference_rows_per_second", "scan_seconds", "ratio_to_scan"):
+                "reference_rows_per_second", "scan_seconds", "ratio_to_scan", "credit_floor_seconds",
+                "ratio_to_credit_floor"):
         assert key in figures
     assert figures["agrees_with_baseline"] is True
 

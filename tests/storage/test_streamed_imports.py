@@ -17,11 +17,11 @@ import attain.app.imports as imports_module
 from attain.app.audit import verify_chain
 from attain.app.imports import import_file
 from attain.app.workspace import Workspace
-from attain.core.errors import DataError
+from attain.core.errors import DataError, UnsupportedError
 from attain.formats.records import parse_chunks, parse_rows
 from attain.formats.tables import read_table
 from attain.storage.schema import deal_versions, imports, quota_versions
-from attain.storage.segments import deal_table, segment_path, segments_folder, unify
+from attain.storage.segments import deal_table, ensure_segments, segment_path, segments_folder, unify
 from csv_support import write_csv
 
 PEOPLE = [{"id": f"R{i}", "name": f"Rep {i}", "role": "ae", "team": "east"} for i in range(4)]
@@ -153,3 +153,34 @@ def _version(n: int, amount: str) -> dict[str, Any]:
     return {"import_id": 1, "source": "default", "key": f"D{n}", "version": 1, "deal_id": f"D{n}", "owner_id": "R0",
             "amount": amount, "currency": "USD", "status": "won", "booked_on": None, "signed_on": None,
             "invoiced_on": None, "recognized_on": None, "cancelled_on": None, "delivered": "1", "fields": "{}"}
+
+
+def test_a_lost_segment_is_rebuilt_in_parts_as_it_was_written(
+        workspace: Workspace, tmp_path: Path, small_parts: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import attain.storage.segments as segments_module
+
+    _seed(workspace, tmp_path)
+    report = import_file(workspace, "deals", write_csv(tmp_path / "deals.csv", _deals()))
+    path = segment_path(segments_folder(workspace.root), "deals", report.import_id or 0)
+    written = pq.read_table(path)
+    path.unlink()
+    monkeypatch.setattr(segments_module, "REBUILD_ROWS", 4)
+    with workspace.engine.connect() as conn:
+        segments, rebuilt = ensure_segments(conn, segments_folder(workspace.root), "deals", workspace.known_import())
+    assert rebuilt == 1 and [s.path for s in segments] == [path]
+    again = pq.read_table(path)
+    assert again.schema == written.schema  # the import's stamp included
+    assert again.to_pylist() == written.to_pylist()
+
+
+def test_a_deal_a_segment_cannot_keep_is_refused_with_its_reason(workspace: Workspace, tmp_path: Path,
+                                                                 small_parts: int) -> None:
+    _seed(workspace, tmp_path)
+    rows = _deals()
+    rows[12]["amount"] = "0." + "1" * 40  # exact in the store; 40 places do not fit a 38-digit decimal
+    report = import_file(workspace, "deals", write_csv(tmp_path / "deals.csv", rows))
+    assert report.new == 17
+    path = segment_path(segments_folder(workspace.root), "deals", report.import_id or 0)
+    assert not path.exists()
+    with workspace.engine.connect() as conn, pytest.raises(UnsupportedError, match="40 decimal places"):
+        ensure_segments(conn, segments_folder(workspace.root), "deals", workspace.known_import())

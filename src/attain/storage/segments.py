@@ -188,7 +188,7 @@ class SegmentWriter:
         self.kind = kind
         self.tables: list[pa.Table] = []
         self.versions = 0
-        self.unsupported = False
+        self.unsupported: str | None = None  # why the rows cannot be kept exactly, if they cannot
 
     def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
         self.versions += len(rows)
@@ -196,8 +196,8 @@ class SegmentWriter:
             return
         try:
             self.tables.append(TABLES[self.kind](rows))
-        except UnsupportedError:
-            self.unsupported = True
+        except UnsupportedError as exc:
+            self.unsupported = str(exc)
             self.tables = []
 
     def write(self, import_id: int, file_sha256: str, started_at: datetime) -> Path | None:
@@ -265,12 +265,24 @@ def _same(found: ImportStamp | None, expected: ImportStamp) -> bool:
     return found is not None and found == expected
 
 
+REBUILD_ROWS = 50_000
+
+
 def rebuild_segment(conn: Connection, folder: Path, stamp: ImportStamp) -> Path:
-    """Write the segment of a committed import again, from the versions the database holds."""
+    """Write the segment of a committed import again, from the versions the database holds (read
+    a part at a time, as an import writes it: an import of millions of deals is never held as
+    Python rows)."""
     table = deal_versions if stamp.kind == "deals" else split_versions
-    rows = [dict(r._mapping) for r in conn.execute(select(table).where(table.c.import_id == stamp.import_id)
-                                                     .order_by(table.c.id))]
-    return write_segment(folder, stamp.kind, stamp, TABLES[stamp.kind](rows))
+    writer = SegmentWriter(folder, stamp.kind)
+    result = conn.execution_options(yield_per=REBUILD_ROWS).execute(
+        select(table).where(table.c.import_id == stamp.import_id).order_by(table.c.id))
+    for part in result.partitions():
+        writer.add([dict(r._mapping) for r in part])
+    if writer.unsupported:
+        raise UnsupportedError(writer.unsupported)
+    if not writer.tables:
+        return write_segment(folder, stamp.kind, stamp, TABLES[stamp.kind]([]))
+    return write_segment(folder, stamp.kind, stamp, unify(writer.tables))
 
 
 def ensure_segments(conn: Connection, folder: Path, kind: str, upto_import: int,

@@ -155,9 +155,12 @@ def periods_within(outer: Period, kind: PeriodKind, calendar: FiscalCalendar = C
     return tuple(result)
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_date(text: str) -> date:
     """Parse an ISO date `YYYY-MM-DD` strictly."""
     stripped = text.strip()
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", stripped):
+    if not _ISO_DATE.fullmatch(stripped):
         raise ValueError(f"not an ISO date (YYYY-MM-DD): {text!r}")
     return date.fromisoformat(stripped)

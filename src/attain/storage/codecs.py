@@ -41,7 +41,9 @@ def canonical(value: Any) -> str:
 
 
 def content_hash(columns: Mapping[str, Any], names: Sequence[str]) -> str:
-    text = "\x1f".join(canonical(columns[name]) for name in names)
+    # Texts (most columns) are taken as they are; anything else as `canonical` writes it.
+    text = "\x1f".join(value if type(value) is str else canonical(value)
+                       for value in map(columns.__getitem__, names))
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -105,7 +107,7 @@ def _encode_deal(d: Deal) -> tuple[str, Columns]:
         "status": d.status.value, "booked_on": d.booked_on, "signed_on": d.signed_on,
         "invoiced_on": d.invoiced_on, "recognized_on": d.recognized_on,
         "cancelled_on": d.cancelled_on, "delivered": d.delivered,
-        "fields": json.dumps(dict(d.fields), sort_keys=True, ensure_ascii=False),
+        "fields": json.dumps(dict(d.fields), sort_keys=True, ensure_ascii=False) if d.fields else "{}",
     }
 
 

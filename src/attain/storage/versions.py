@@ -206,6 +206,8 @@ def _copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> No
 
 
 def _sqlite_value(value: Any) -> Any:
+    if value is None or type(value) is str:
+        return value
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, date):

@@ -149,6 +149,29 @@ def test_a_deal_id_belongs_to_one_source(workspace: Workspace, tmp_path: Path) -
     assert {p.code for p in caught.value.problems} == {"deal_other_source"}
 
 
+def test_a_quota_or_participant_belongs_to_one_source(workspace: Workspace, tmp_path: Path) -> None:
+    # A correction sent under another source would be a second quota for the same payee and
+    # period, of which only one could count: refused, naming the source that holds it.
+    folder = tmp_path / "data"
+    import_all(workspace, folder)
+    with pytest.raises(DataError) as caught:
+        import_file(workspace, "quotas", write(folder / "hr", "quotas",
+                                               "participant_id,metric,period,amount\nR2,bookings,2026-Q4,1\n"
+                                               "R1,bookings,2026-Q3,250000\n"), source="hr")
+    assert [(p.row, p.code, p.column, p.value) for p in caught.value.problems] == [
+        (3, "quota_other_source", "participant_id", "R1|bookings|2026-Q3|")]
+    assert "imported from source 'default'" in caught.value.problems[0].message
+    with pytest.raises(DataError) as caught:
+        import_file(workspace, "participants", write(folder / "hr", "participants",
+                                                     "id,name,role,team\nR9,Cy,ae,east\nM1,Mia,manager,north\n"),
+                    source="hr")
+    assert [(p.row, p.code, p.value) for p in caught.value.problems] == [(3, "participant_other_source", "M1|")]
+    # The same rows from their own source are a new version, as ever.
+    report = import_file(workspace, "quotas", write(folder / "hr", "quotas",
+                                                    "participant_id,metric,period,amount\nR1,bookings,2026-Q3,250000\n"))
+    assert (report.changed, report.unchanged) == (1, 0)
+
+
 def test_splits_of_a_deal_are_replaced_as_a_set(workspace: Workspace, tmp_path: Path) -> None:
     folder = tmp_path / "data"
     import_all(workspace, folder)

@@ -34,6 +34,7 @@ from attain.storage.versions import (
     begin_import,
     finish_import,
     has_rows,
+    key_sources,
     keys_present,
     latest_rows,
 )
@@ -236,25 +237,39 @@ def _known_ids(conn: Any, kind: str, table: ParsedTable) -> KnownIds:
     return KnownIds(participants=frozenset(known_people), deals=frozenset(known_deals))
 
 
+# A record of these kinds belongs to the source that first imported it: the same key from another
+# source would be a second, competing version of it (a deal credited twice, two quotas for one
+# payee and period of which only one could count), so it is a problem naming the owning source.
+# The problem's column, and how the record is named in it.
+OWNED_KINDS = {"deals": ("deal_id", "deal id"), "quotas": ("participant_id", "quota (participant, metric, period "
+                                                                             "and effective date)"),
+               "participants": ("id", "participant (id and effective date)")}
+
+
 def _check_sources(conn: Any, kind: str, source: str, table: ParsedTable) -> ParsedTable:
-    """A deal id belongs to one source: the same id from another source is a problem."""
-    if kind != "deals":
+    """A record's key belongs to one source (OWNED_KINDS): the same key from another is a problem."""
+    if kind not in OWNED_KINDS or not table.rows:
         return table
-    taken = keys_present(conn, deal_versions, (r.record.id for r in table.rows),
-                         column="key", exclude_source=source)
-    if not taken:
+    encode = CODECS[kind].encode
+    keys = {row.number: encode(row.record)[0] for row in table.rows}
+    owners = key_sources(conn, VERSIONED[kind], set(keys.values()), exclude_source=source)
+    if not owners:
         return table
+    column, noun = OWNED_KINDS[kind]
     problems = list(table.problems)
     kept = []
     rejected = set(table.rejected)
     for row in table.rows:
-        if row.record.id in taken:
-            problems.append(Problem(code="deal_other_source", file=table.file, row=row.number,
-                                    column="deal_id", value=row.record.id,
-                                    message="this deal id was imported from another source"))
+        owner = owners.get(keys[row.number])
+        if owner is not None:
+            problems.append(Problem(code=f"{kind.rstrip('s')}_other_source", file=table.file, row=row.number,
+                                    column=column, value=keys[row.number],
+                                    message=f"this {noun} was imported from source {owner!r}; a record "
+                                            "belongs to one source"))
             rejected.add(row.number)
         else:
             kept.append(row)
+    problems.sort(key=lambda p: p.row or 0)
     return ParsedTable(kind=table.kind, file=table.file, rows=tuple(kept),
                        problems=tuple(problems), rejected=frozenset(rejected),
                        rejected_subjects=table.rejected_subjects)

@@ -283,6 +283,17 @@ def _latest_by_scan(conn: Connection, table: Table, upto_import: int) -> list[Ma
     return latest
 
 
+def key_sources(conn: Connection, table: Table, keys: Iterable[str], exclude_source: str) -> dict[str, str]:
+    """The source holding each of `keys` outside `exclude_source` (looked up on the key index)."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(keys)), _LOOKUP):
+        query = select(table.c.key, table.c.source).distinct().where(table.c.key.in_(chunk),
+                                                                     table.c.source != exclude_source)
+        for key, source in conn.execute(query):
+            found.setdefault(key, source)
+    return found
+
+
 def keys_present(conn: Connection, table: Table, keys: Iterable[str],
                  column: str = "key", exclude_source: str | None = None) -> set[str]:
     """Which of `keys` appear in `column` of `table` (optionally outside one source)."""

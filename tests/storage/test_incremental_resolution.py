@@ -119,3 +119,12 @@ def test_a_state_of_a_later_store_is_not_a_base(workspace: Workspace, tmp_path: 
     assert patches == [12]  # the quotas import's own; the early state was resolved whole
     assert early["quotas"].num_rows == 0
     _assert_equal(early, full)
+
+
+def test_an_unreadable_kept_state_is_not_a_base(workspace: Workspace, tmp_path: Path, patches: list[int]) -> None:
+    import_file(workspace, "participants", write_csv(tmp_path / "people.csv", _people()))
+    (kept,) = cache_folder(workspace).glob("resolved-*")
+    (kept / "terms.parquet").write_bytes(b"not parquet")  # another process pruning it, a broken disk
+    import_file(workspace, "quotas", write_csv(tmp_path / "quotas.csv", _quotas()))
+    assert patches == []  # everyone resolved again
+    _assert_equal(_kept(workspace), _full(workspace))

@@ -403,7 +403,10 @@ def _resolve_from_nearest(conn: Connection, cache: Path, upto: int, calendar: Fi
         return None
     _, folder, earlier = nearest
     changed = _changed_participants(conn, earlier, last)
-    old = _read_resolved(folder)
+    try:
+        old = _read_resolved(folder)
+    except (OSError, ValueError):  # pruned by another process meanwhile (pyarrow's errors are both)
+        return None
     if len(changed) > max(PATCH_LIMIT, old["people"].num_rows // 10):
         return None
     return _patched(old, _resolve_participants(conn, upto, calendar, changed), changed)

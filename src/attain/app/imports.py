@@ -10,6 +10,7 @@ the store as it was: the transaction never commits.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import getpass
 import hashlib
 import os
@@ -79,6 +80,7 @@ class ImportReport:
     recorded_at: datetime | None = None
     reject_file: Path | None = None
     problems: tuple[Problem, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def written(self) -> bool:
@@ -185,7 +187,15 @@ def import_file(
         from attain.app.bulk import prepare_bulk_reads
 
         bar.start("preparing bulk reads", None)
-        prepare_bulk_reads(workspace)
+        try:
+            prepare_bulk_reads(workspace)
+        except Exception as exc:
+            # The records are in the store; the next bulk run resolves them itself (and says why
+            # it cannot, if it cannot), so the import reports this rather than failing.
+            warning = (f"the import is recorded, but its records could not be prepared for bulk runs "
+                       f"({type(exc).__name__}: {exc}); the next 'attain bulk' prepares them itself")
+            report = _report(kind, path, source, counts, table, reject_file, import_id, recorded_at)
+            return dataclasses.replace(report, warnings=(warning,))
     return _report(kind, path, source, counts, table, reject_file, import_id, recorded_at)
 
 

@@ -104,6 +104,8 @@ def import_(
         f"{report.new} new, {report.changed} changed, {report.unchanged} unchanged, "
         f"{report.rejected} rejected", highlight=False,
     )
+    for warning in report.warnings:
+        err_console.print(f"[yellow]Warning: {warning}[/]", highlight=False, soft_wrap=True)
     if report.reject_file is not None:
         err_console.print(f"[yellow]{report.rejected} rejected row(s) written to {report.reject_file}[/]",
                           highlight=False)

@@ -340,10 +340,11 @@ def resolved_small(conn: Connection, cache: Path, upto: int, calendar: FiscalCal
     folder = cache / ("resolved-" + hashlib.sha256(stamp.encode()).hexdigest()[:24])
     if _complete(folder):
         return _read_resolved(folder)
-    tables = _resolve_from_nearest(conn, cache, upto, calendar, last, repr((__version__, calendar)))
+    basis = repr((__version__, calendar))
+    manifest = {"basis": basis, "last": last}
+    tables = _resolve_from_nearest(conn, cache, upto, calendar, last, basis)
     if tables is None:
         tables = _resolve_small(conn, upto, calendar)
-    manifest = {"basis": repr((__version__, calendar)), "last": last}
 
     def fill(temporary: Path) -> None:
         for name, table in tables.items():

@@ -181,6 +181,7 @@ def import_file(
             if transaction.is_active:
                 transaction.rollback()
             raise
+    report = _report(kind, path, source, counts, table, reject_file, import_id, recorded_at)
     if kind in BULK_RESOLVED_KINDS:
         # Bulk runs read participants, quotas and metrics resolved (org terms, quota changes,
         # proration, ramps): resolve them once now rather than in the next bulk run.
@@ -192,11 +193,10 @@ def import_file(
         except Exception as exc:
             # The records are in the store; the next bulk run resolves them itself (and says why
             # it cannot, if it cannot), so the import reports this rather than failing.
-            warning = (f"the import is recorded, but its records could not be prepared for bulk runs "
-                       f"({type(exc).__name__}: {exc}); the next 'attain bulk' prepares them itself")
-            report = _report(kind, path, source, counts, table, reject_file, import_id, recorded_at)
-            return dataclasses.replace(report, warnings=(warning,))
-    return _report(kind, path, source, counts, table, reject_file, import_id, recorded_at)
+            return dataclasses.replace(report, warnings=(
+                f"the import is recorded, but its records could not be prepared for bulk runs "
+                f"({type(exc).__name__}: {exc}); the next 'attain bulk' prepares them itself",))
+    return report
 
 
 def _report(kind: str, path: Path, source: str, counts: Counts, table: ParsedTable,
@@ -260,8 +260,8 @@ def _check_sources(conn: Any, kind: str, source: str, table: ParsedTable) -> Par
     """A record's key belongs to one source (OWNED_KINDS): the same key from another is a problem."""
     if kind not in OWNED_KINDS or not table.rows:
         return table
-    encode = CODECS[kind].encode
-    keys = {row.number: encode(row.record)[0] for row in table.rows}
+    key = CODECS[kind].key
+    keys = {row.number: key(row.record) for row in table.rows}
     owners = key_sources(conn, VERSIONED[kind], set(keys.values()), exclude_source=source)
     if not owners:
         return table

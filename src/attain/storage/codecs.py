@@ -58,6 +58,7 @@ class Codec:
 
     kind: str
     columns: tuple[str, ...]
+    key: Callable[[Any], str]
     encode: Callable[[Any], tuple[str, Columns]]
     decode: Callable[[Mapping[str, Any]], Any]
 
@@ -67,9 +68,13 @@ class Codec:
         return key, content_hash(columns, self.columns), columns
 
 
+def _participant_key(row: ParticipantRow) -> str:
+    return _key(row.participant.id, row.effective_from)
+
+
 def _encode_participant(row: ParticipantRow) -> tuple[str, Columns]:
     p = row.participant
-    return _key(p.id, row.effective_from), {
+    return _participant_key(row), {
         "participant_id": p.id, "effective_from": row.effective_from, "name": p.name,
         "role": p.role, "team": p.team, "manager_id": p.manager_id,
         "start_date": p.start_date, "end_date": p.end_date, "currency": p.currency,
@@ -89,8 +94,12 @@ def _decode_participant(r: Mapping[str, Any]) -> ParticipantRow:
     )
 
 
+def _quota_key(q: QuotaEntry) -> str:
+    return _key(q.participant_id, q.metric, q.period, q.effective_from)
+
+
 def _encode_quota(q: QuotaEntry) -> tuple[str, Columns]:
-    return _key(q.participant_id, q.metric, q.period, q.effective_from), {
+    return _quota_key(q), {
         "participant_id": q.participant_id, "metric": q.metric, "period": q.period,
         "effective_from": q.effective_from, "amount": q.amount, "reason": q.reason,
     }
@@ -141,8 +150,12 @@ def _decode_splits(r: Mapping[str, Any]) -> SplitSet:
     ))
 
 
+def _metric_key(m: MetricObservation) -> str:
+    return _key(m.participant_id, m.metric, m.period)
+
+
 def _encode_metric(m: MetricObservation) -> tuple[str, Columns]:
-    return _key(m.participant_id, m.metric, m.period), {
+    return _metric_key(m), {
         "participant_id": m.participant_id, "metric": m.metric, "period": m.period,
         "value": m.value,
     }
@@ -153,8 +166,12 @@ def _decode_metric(r: Mapping[str, Any]) -> MetricObservation:
                              period=r["period"], value=r["value"])
 
 
+def _rate_key(x: CurrencyRate) -> str:
+    return _key(x.from_currency, x.to_currency, x.on)
+
+
 def _encode_rate(x: CurrencyRate) -> tuple[str, Columns]:
-    return _key(x.from_currency, x.to_currency, x.on), {
+    return _rate_key(x), {
         "from_currency": x.from_currency, "to_currency": x.to_currency, "on": x.on,
         "rate": x.rate,
     }
@@ -167,21 +184,21 @@ def _decode_rate(r: Mapping[str, Any]) -> CurrencyRate:
 
 CODECS: dict[str, Codec] = {
     codec.kind: codec for codec in (
-        Codec(kind="participants", encode=_encode_participant, decode=_decode_participant,
+        Codec(kind="participants", key=_participant_key, encode=_encode_participant, decode=_decode_participant,
               columns=("participant_id", "effective_from", "name", "role", "team", "manager_id",
                        "start_date", "end_date", "currency", "ramp")),
-        Codec(kind="quotas", encode=_encode_quota, decode=_decode_quota,
+        Codec(kind="quotas", key=_quota_key, encode=_encode_quota, decode=_decode_quota,
               columns=("participant_id", "metric", "period", "effective_from", "amount",
                        "reason")),
-        Codec(kind="deals", encode=_encode_deal, decode=_decode_deal,
+        Codec(kind="deals", key=lambda d: d.id, encode=_encode_deal, decode=_decode_deal,
               columns=("deal_id", "owner_id", "amount", "currency", "status", "booked_on",
                        "signed_on", "invoiced_on", "recognized_on", "cancelled_on",
                        "delivered", "fields")),
-        Codec(kind="splits", encode=_encode_splits, decode=_decode_splits,
+        Codec(kind="splits", key=lambda s: s.deal_id, encode=_encode_splits, decode=_decode_splits,
               columns=("deal_id", "shares")),
-        Codec(kind="metrics", encode=_encode_metric, decode=_decode_metric,
+        Codec(kind="metrics", key=_metric_key, encode=_encode_metric, decode=_decode_metric,
               columns=("participant_id", "metric", "period", "value")),
-        Codec(kind="rates", encode=_encode_rate, decode=_decode_rate,
+        Codec(kind="rates", key=_rate_key, encode=_encode_rate, decode=_decode_rate,
               columns=("from_currency", "to_currency", "on", "rate")),
     )
 }

@@ -200,16 +200,20 @@ class SegmentWriter:
             self.unsupported = str(exc)
             self.tables = []
 
+    def table(self) -> pa.Table:
+        """The segment's table, or UnsupportedError saying why its values cannot be kept exactly."""
+        if self.unsupported:
+            raise UnsupportedError(self.unsupported)
+        return unify(self.tables) if self.tables else TABLES[self.kind]([])
+
     def write(self, import_id: int, file_sha256: str, started_at: datetime) -> Path | None:
         """Write the segment; None (nothing written) when its values cannot be kept in Parquet
         exactly: the bulk run then rebuilds it on demand and refuses with the same reason."""
         stamp = ImportStamp(import_id=import_id, kind=self.kind, file_sha256=file_sha256,
                             started_at=started_at, versions=self.versions)
         try:
-            table = unify(self.tables) if self.tables and not self.unsupported else None
+            table = self.table()
         except UnsupportedError:
-            table = None
-        if table is None:
             segment_path(self.folder, self.kind, import_id).unlink(missing_ok=True)
             return None
         return write_segment(self.folder, self.kind, stamp, table)
@@ -278,11 +282,7 @@ def rebuild_segment(conn: Connection, folder: Path, stamp: ImportStamp) -> Path:
         select(table).where(table.c.import_id == stamp.import_id).order_by(table.c.id))
     for part in result.partitions():
         writer.add([dict(r._mapping) for r in part])
-    if writer.unsupported:
-        raise UnsupportedError(writer.unsupported)
-    if not writer.tables:
-        return write_segment(folder, stamp.kind, stamp, TABLES[stamp.kind]([]))
-    return write_segment(folder, stamp.kind, stamp, unify(writer.tables))
+    return write_segment(folder, stamp.kind, stamp, writer.table())
 
 
 def ensure_segments(conn: Connection, folder: Path, kind: str, upto_import: int,

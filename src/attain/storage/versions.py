@@ -294,20 +294,13 @@ def key_sources(conn: Connection, table: Table, keys: Iterable[str], exclude_sou
     return found
 
 
-def keys_present(conn: Connection, table: Table, keys: Iterable[str],
-                 column: str = "key", exclude_source: str | None = None) -> set[str]:
-    """Which of `keys` appear in `column` of `table` (optionally outside one source)."""
+def keys_present(conn: Connection, table: Table, keys: Iterable[str], column: str = "key") -> set[str]:
+    """Which of `keys` appear in `column` of `table`."""
     found: set[str] = set()
     target = table.c[column]
     wanted = set(keys)
     if len(wanted) > SCAN_THRESHOLD:
-        query = select(target).distinct()
-        if exclude_source is not None:
-            query = query.where(table.c.source != exclude_source)
-        return {value for (value,) in conn.execute(query) if value in wanted}
+        return {value for (value,) in conn.execute(select(target).distinct()) if value in wanted}
     for chunk in _chunks(sorted(wanted), _LOOKUP):
-        query = select(target).distinct().where(target.in_(chunk))
-        if exclude_source is not None:
-            query = query.where(table.c.source != exclude_source)
-        found.update(value for (value,) in conn.execute(query))
+        found.update(value for (value,) in conn.execute(select(target).distinct().where(target.in_(chunk))))
     return found

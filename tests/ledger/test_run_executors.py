@@ -201,6 +201,10 @@ def test_the_cli_refuses_with_exit_code_5_and_writes_nothing(tmp_path: Path, mon
     done = subprocess.run([sys.executable, "-m", "attain", "run", "--period", "2026-01"],
                           capture_output=True, text=True, cwd=tmp_path / "ws", timeout=300)
     assert done.returncode == 0 and "(reference): posted 3 entries" in done.stdout, done.stdout + done.stderr
+    # Run again: the payouts are those posted (whether or not an input changed), so nothing is posted.
+    done = subprocess.run([sys.executable, "-m", "attain", "run", "--period", "2026-01"],
+                          capture_output=True, text=True, cwd=tmp_path / "ws", timeout=300)
+    assert "nothing new to post (every payout equals what is already posted)" in done.stdout, done.stdout
     done = subprocess.run([sys.executable, "-m", "attain", "reproduce", "--run", "1"],
                           capture_output=True, text=True, cwd=tmp_path / "ws", timeout=300)
     assert done.returncode == 0 and "reference) reproduced byte-identically" in done.stdout

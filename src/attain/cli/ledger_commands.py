@@ -55,7 +55,7 @@ def run(
         ws.close()
     if not report.entries:
         console.print(f"Run {report.run_id} for {report.period} ({report.executor}): nothing new to post "
-                      "(inputs unchanged).", highlight=False)
+                      "(every payout equals what is already posted).", highlight=False, soft_wrap=True)
     else:
         totals = ", ".join(format_money(v, k) for k, v in report.totals.items())
         console.print(f"Run {report.run_id} for {report.period} ({report.executor}): posted {len(report.entries)} "

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
 from attain.cli.main import app
-from attain.core.errors import UnsupportedError
+from attain.core.errors import InputError, UnsupportedError
 from attain.core.periods import CALENDAR, PeriodKind, parse_period
 from attain.core.plan import FlatRate, Rate
 from attain.engine.reference import calculate
@@ -45,6 +46,19 @@ def test_bulk_run_pays_what_the_reference_engine_pays(quarter: Path) -> None:
     # The generated amounts make some payees reach quota and some pay commission.
     assert any(m == Decimal(10000) for m, _ in bulk_amounts.values())
     assert sum(c for _, c in bulk_amounts.values()) > 0
+
+
+def test_integer_keys_pay_what_text_keys_pay(quarter: Path, tmp_path: Path) -> None:
+    # The same quarter with integer ids (payee 42 where the text quarter has 'p0000042'): the bulk
+    # run keeps the key's type and pays every payee the same, and the bench's baseline agrees.
+    generate(tmp_path, 60, 3000, keys="integer")
+    by_int = run_bulk(bench_plan(), tmp_path, parse_period(PERIOD))
+    by_text = run_bulk(bench_plan(), quarter, parse_period(PERIOD))
+    assert by_int.schema.field("participant_id").type == pa.int32()
+    amounts = {r["participant_id"]: (r["milestone"], r["commission"]) for r in by_int.to_pylist()}
+    assert amounts == {int(r["participant_id"][1:]): (r["milestone"], r["commission"]) for r in by_text.to_pylist()}
+    assert sum(c for _, c in amounts.values()) > 0
+    assert reference_sample_data(tmp_path, 5, keys="integer").deals[0].owner_id.isdigit()
 
 
 def test_components_of_different_period_lengths_have_rows_of_their_own(quarter: Path) -> None:
@@ -123,7 +137,15 @@ def test_bench_command_prints_one_json_object(tmp_path: Path) -> None:
                 "reference_rows_per_second", "scan_seconds", "ratio_to_scan", "credit_floor_seconds",
                 "ratio_to_credit_floor"):
         assert key in figures
-    assert figures["agrees_with_baseline"] is True
+    assert figures["agrees_with_baseline"] is True and figures["keys"] == "text"
+    out = CliRunner().invoke(app, ["bench", "--payees", "30", "--rows", "900", "--format", "json", "--keys", "integer",
+                                   "--workdir", str(tmp_path), "--reference-payees", "5", "--repeat", "1"])
+    assert out.exit_code == 0, out.output
+    figures = json.loads(out.output)
+    assert figures["agrees_with_baseline"] is True and figures["keys"] == "integer"
+    assert (tmp_path / "quarter-30-900-integer-keys" / "deals.parquet").exists()
+    out = CliRunner().invoke(app, ["bench", "--keys", "uuid", "--workdir", str(tmp_path)])
+    assert isinstance(out.exception, InputError) and "--keys is text or integer, not 'uuid'" in str(out.exception)
 
 
 def test_bulk_run_reads_tables_the_backend_already_has(quarter: Path) -> None:

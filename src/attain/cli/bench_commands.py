@@ -27,24 +27,28 @@ def bench(
     memory_limit: str = typer.Option("600MB", help="DuckDB memory limit for both runs (DuckDB spills joins and "
                                                    "aggregations to disk beyond it); 'none' for DuckDB's default."),
     repeat: int = typer.Option(3, min=1, help="Runs of each; the best is reported (the first compiles the plan)."),
+    keys: str = typer.Option("text", help="Deal and payee ids: text (as CRM exports have them) or integer "
+                                          "(a warehouse's surrogate keys)."),
 ) -> None:
     """Generate a quarter (splits, cancellations; milestone + marginal tiers + a gate + a cap), run it
     vectorized and as hand-written DuckDB SQL in the same process, and the reference engine on a sample."""
-    from attain.engine.vectorized.bench import run
+    from attain.engine.vectorized.bench import KEYS, run
 
     if output_format not in ("text", "json"):
         raise InputError(f"--format is text or json, not {output_format!r}")
+    if keys not in KEYS:
+        raise InputError(f"--keys is text or integer, not {keys!r}")
     if payees < 1 or rows < 1:
         raise InputError("--payees and --rows must be positive")
     folder = workdir or Path(tempfile.gettempdir()) / "attain-bench"
     result = run(payees, rows, folder, executor=executor, reference_payees=min(reference_payees, payees),
-                 repeat=repeat, memory_limit=None if memory_limit.lower() == "none" else memory_limit)
+                 repeat=repeat, memory_limit=None if memory_limit.lower() == "none" else memory_limit, keys=keys)
     if output_format == "json":
         typer.echo(json.dumps(asdict(result)))
         return
     console = Console()
     console.print(f"{result.rows:,} credited rows ({result.deals:,} deals), {result.payees:,} payees, "
-                  f"executor {result.executor}")
+                  f"{result.keys} keys, executor {result.executor}")
     console.print(f"vectorized: {result.seconds:.3f} s, {result.rows_per_second:,} rows/s "
                   f"(first run {result.first_run_seconds:.3f} s, of which compiling the plan "
                   f"{result.compile_seconds:.3f} s)")

@@ -62,31 +62,44 @@ def bench_plan() -> Plan:
     )
 
 
-def generate(folder: Path, payees: int, rows: int) -> int:
+KEYS = ("text", "integer")
+
+
+def _key_formats(keys: str) -> tuple[str, str]:
+    """The SQL templates (of a number `{n}`) the generator writes a payee id and a deal id with:
+    text ids, as CRM exports have them ('p0000042', 'd0000000042'), or integers, as a
+    warehouse's surrogate keys."""
+    if keys == "integer":
+        return "({n})::INTEGER", "({n})::BIGINT"
+    return "printf('p%07d', {n})", "printf('d%010d', {n})"
+
+
+def generate(folder: Path, payees: int, rows: int, keys: str = "text") -> int:
     """Write participants, quotas, deals and splits Parquet files; return the number of deals."""
     import duckdb
 
     folder.mkdir(parents=True, exist_ok=True)
     deals = max(1, rows * SPLIT_EVERY // (SPLIT_EVERY + 1))
+    payee, deal = _key_formats(keys)
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
-    con.execute(f"""COPY (SELECT printf('p%07d', i) AS participant_id, printf('Payee %d', i) AS name, 'ae' AS role,
+    con.execute(f"""COPY (SELECT {payee.format(n="i")} AS participant_id, printf('Payee %d', i) AS name, 'ae' AS role,
         printf('t%04d', i % 1000) AS team, NULL::DATE AS start_date, NULL::DATE AS end_date
         FROM range({payees}) t(i)) TO '{folder / "participants.parquet"}' (FORMAT parquet)""")
-    con.execute(f"""COPY (SELECT printf('p%07d', i) AS participant_id, 'bookings' AS metric, '{PERIOD}' AS period,
+    con.execute(f"""COPY (SELECT {payee.format(n="i")} AS participant_id, 'bookings' AS metric, '{PERIOD}' AS period,
         (200000 + (i % 16) * 25000)::DECIMAL(18, 2) AS amount FROM range({payees}) t(i))
         TO '{folder / "quotas.parquet"}' (FORMAT parquet)""")
-    con.execute(f"""COPY (SELECT printf('d%010d', i) AS deal_id, printf('p%07d', hash(i) % {payees}) AS owner_id,
+    con.execute(f"""COPY (SELECT {deal.format(n="i")} AS deal_id, {payee.format(n=f"hash(i) % {payees}")} AS owner_id,
         ((hash(i * 7) % 2000000) / 100)::DECIMAL(18, 2) AS amount, 'USD' AS currency,
         CASE WHEN i % {CANCEL_EVERY} = 0 THEN 'cancelled' ELSE 'won' END AS status,
         DATE '2026-01-01' + (hash(i * 13) % 90)::INTEGER AS booked_on, NULL::DATE AS signed_on,
         NULL::DATE AS invoiced_on, NULL::DATE AS recognized_on, 1::DECIMAL(5, 4) AS delivered
         FROM range({deals}) t(i)) TO '{folder / "deals.parquet"}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)""")
     con.execute(f"""COPY (SELECT deal_id, participant_id, 0.5::DECIMAL(5, 4) AS share, 'split' AS role FROM (
-        SELECT printf('d%010d', i) AS deal_id, printf('p%07d', hash(i) % {payees}) AS participant_id
+        SELECT {deal.format(n="i")} AS deal_id, {payee.format(n=f"hash(i) % {payees}")} AS participant_id
         FROM range(0, {deals}, {SPLIT_EVERY}) t(i)
         UNION ALL
-        SELECT printf('d%010d', i), printf('p%07d', (hash(i) % {payees} + 1) % {payees})
+        SELECT {deal.format(n="i")}, {payee.format(n=f"(hash(i) % {payees} + 1) % {payees}")}
         FROM range(0, {deals}, {SPLIT_EVERY}) t(i)))
         TO '{folder / "splits.parquet"}' (FORMAT parquet)""")
     con.close()
@@ -178,13 +191,14 @@ def baseline(con: Any, folder: Path) -> Any:
     return con.sql(sql).to_arrow_table()
 
 
-def reference_sample_data(folder: Path, payees: int) -> DataSet:
-    """The first `payees` payees of a generated quarter, their deals, splits and quotas, as a DataSet."""
+def reference_sample_data(folder: Path, payees: int, keys: str = "text") -> DataSet:
+    """The first `payees` payees of a generated quarter, their deals, splits and quotas, as a
+    DataSet (whose ids are text: integer keys are written as their digits)."""
     import duckdb
 
     con = duckdb.connect()
-    ids = [f"p{i:07d}" for i in range(payees)]
-    id_list = ", ".join(f"'{i}'" for i in ids)
+    ids = [str(i) if keys == "integer" else f"p{i:07d}" for i in range(payees)]
+    id_list = ", ".join(ids if keys == "integer" else (f"'{i}'" for i in ids))
     deal_rows = con.sql(f"""SELECT * FROM read_parquet('{folder / "deals.parquet"}') WHERE owner_id IN ({id_list})
                             """).fetchall()
     split_rows = con.sql(f"""SELECT * FROM read_parquet('{folder / "splits.parquet"}')
@@ -195,21 +209,21 @@ def reference_sample_data(folder: Path, payees: int) -> DataSet:
     con.close()
     return DataSet(
         participants=tuple(Participant(id=i, name=i, role="ae") for i in ids),
-        deals=tuple(Deal(id=r[0], owner_id=r[1], amount=r[2], currency=r[3], status=DealStatus(r[4]), booked_on=r[5],
-                         delivered=r[9]) for r in deal_rows),
-        splits=tuple(Split(deal_id=r[0], participant_id=r[1], share=r[2], role=r[3]) for r in split_rows),
-        quotas=tuple(Quota(participant_id=r[0], metric=r[1], period=r[2], amount=r[3]) for r in quota_rows),
+        deals=tuple(Deal(id=str(r[0]), owner_id=str(r[1]), amount=r[2], currency=r[3], status=DealStatus(r[4]),
+                         booked_on=r[5], delivered=r[9]) for r in deal_rows),
+        splits=tuple(Split(deal_id=str(r[0]), participant_id=str(r[1]), share=r[2], role=r[3]) for r in split_rows),
+        quotas=tuple(Quota(participant_id=str(r[0]), metric=r[1], period=r[2], amount=r[3]) for r in quota_rows),
     )
 
 
-def reference_sample(folder: Path, payees: int) -> tuple[int, float]:
+def reference_sample(folder: Path, payees: int, keys: str = "text") -> tuple[int, float]:
     """Run the reference engine on the first `payees` payees; return (credited rows, seconds).
 
     A split deal owned by a sampled payee credits its other payee too; those credits count.
     """
     from attain.engine.reference import calculate
 
-    data = reference_sample_data(folder, payees)
+    data = reference_sample_data(folder, payees, keys)
     started = time.perf_counter()
     result = calculate(bench_plan(), data, parse_period(PERIOD))
     seconds = time.perf_counter() - started
@@ -222,6 +236,7 @@ class BenchResult:
     rows: int
     deals: int
     payees: int
+    keys: str
     executor: str
     seconds: float
     first_run_seconds: float
@@ -256,7 +271,7 @@ def duckdb_settings(memory_limit: str | None, spill: Path | None = None) -> dict
 
 
 def run(payees: int, rows: int, workdir: Path, executor: str = "duckdb", reference_payees: int = 200,
-        repeat: int = 3, memory_limit: str | None = None) -> BenchResult:
+        repeat: int = 3, memory_limit: str | None = None, keys: str = "text") -> BenchResult:
     """Generate (if needed), then time the vectorized run and the baseline (best of `repeat`).
 
     The first vectorized run compiles the plan (reported as `first_run_seconds` and
@@ -267,12 +282,14 @@ def run(payees: int, rows: int, workdir: Path, executor: str = "duckdb", referen
 
     from attain.engine.vectorized import connect, run_bulk
 
-    folder = workdir / f"quarter-{payees}-{rows}"
+    if keys not in KEYS:
+        raise ValueError(f"keys is one of {', '.join(KEYS)}, not {keys!r}")
+    folder = workdir / (f"quarter-{payees}-{rows}" + ("-integer-keys" if keys == "integer" else ""))
     marker = folder / "deals.count"
     if not marker.exists():
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(1) as pool:
-            deals = pool.apply(generate, (folder, payees, rows))
+            deals = pool.apply(generate, (folder, payees, rows, keys))
         marker.write_text(str(deals))
     deals = int(marker.read_text())
     plan = bench_plan()
@@ -293,11 +310,11 @@ def run(payees: int, rows: int, workdir: Path, executor: str = "duckdb", referen
     agrees = _agree(results["vectorized"], results["baseline"])
     credited = deals + deals // SPLIT_EVERY  # split deals credit two payees
     # The reference engine's best of up to three runs, as the others' best round.
-    ref_rows, ref_seconds = min((reference_sample(folder, reference_payees) for _ in range(min(repeat, 3))),
+    ref_rows, ref_seconds = min((reference_sample(folder, reference_payees, keys) for _ in range(min(repeat, 3))),
                                 key=lambda found: found[1])
     reference_rps = ref_rows / ref_seconds
     rps = credited / best
-    return BenchResult(rows=credited, deals=deals, payees=payees, executor=executor, seconds=round(best, 3),
+    return BenchResult(rows=credited, deals=deals, payees=payees, keys=keys, executor=executor, seconds=round(best, 3),
                        first_run_seconds=round(first, 3), compile_seconds=round(compile_seconds(plan, folder, con), 3),
                        baseline_seconds=round(best_base, 3), ratio_to_baseline=round(best / best_base, 3),
                        scan_seconds=round(best_scan, 3), ratio_to_scan=round(best / best_scan, 3),

@@ -18,9 +18,10 @@ from attain.app.audit import verify_chain
 from attain.app.imports import import_file
 from attain.app.workspace import Workspace
 from attain.core.errors import DataError, UnsupportedError
-from attain.formats.records import parse_chunks, parse_rows
+from attain.formats.records import KnownIds, check_references, parse_chunks, parse_rows
 from attain.formats.tables import read_table
-from attain.storage.schema import deal_versions, imports, quota_versions
+from attain.storage.codecs import CODECS, SplitSet
+from attain.storage.schema import deal_versions, imports, quota_versions, split_versions
 from attain.storage.segments import deal_table, ensure_segments, segment_path, segments_folder, unify
 from csv_support import write_csv
 
@@ -184,3 +185,107 @@ def test_a_deal_a_segment_cannot_keep_is_refused_with_its_reason(workspace: Work
     assert not path.exists()
     with workspace.engine.connect() as conn, pytest.raises(UnsupportedError, match="40 decimal places"):
         ensure_segments(conn, segments_folder(workspace.root), "deals", workspace.known_import())
+
+
+def _split_rows() -> list[dict[str, Any]]:
+    """Splits of 17 deals, grouped by deal but for D002, whose rows are scattered over three parts
+    of 5 (rows 4, 10 and 17 of the file); D005 has an owner row and an overlay beside its splits."""
+    rows: list[dict[str, Any]] = []
+    for i in range(17):
+        if i == 2:
+            continue
+        rows.append({"deal_id": f"D{i:03d}", "participant_id": f"R{i % 4}", "share": "60", "role": "split"})
+        rows.append({"deal_id": f"D{i:03d}", "participant_id": f"R{(i + 1) % 4}", "share": "40", "role": "split"})
+    rows[9]["role"] = "owner"
+    rows.insert(10, {"deal_id": "D005", "participant_id": "R3", "share": "", "role": "overlay"})
+    for at, who, share in ((2, "R0", "50"), (8, "R1", "25"), (15, "R3", "25")):
+        rows.insert(at, {"deal_id": "D002", "participant_id": who, "share": share, "role": "split"})
+    return rows
+
+
+def _stored_splits(ws: Workspace) -> list[tuple[str, str]]:
+    with ws.engine.connect() as conn:
+        return sorted((r.key, r.shares) for r in conn.execute(select(split_versions)))
+
+
+def _split_segment(ws: Workspace, import_id: int) -> list[dict[str, Any]]:
+    table = pq.read_table(segment_path(segments_folder(ws.root), "splits", import_id))
+    return sorted(table.to_pylist(), key=lambda r: (r["deal_id"], r["participant_id"], r["role"]))
+
+
+def _one_pass(path: Path) -> tuple[Any, list[tuple[str, str]]]:
+    """The file checked in one pass (parse_rows, check_references with the sums), and the shares
+    its split sets would be stored with."""
+    known = KnownIds(participants=frozenset(p["id"] for p in PEOPLE), deals=frozenset(d["deal_id"] for d in _deals()))
+    table = check_references(parse_rows("splits", read_table(path), path.name), known)
+    by_deal: dict[str, list[Any]] = {}
+    for split in table.records():
+        by_deal.setdefault(split.deal_id, []).append(split)
+    rows = (CODECS["splits"].row(SplitSet(deal_id=deal, splits=tuple(splits))) for deal, splits in by_deal.items())
+    return table, sorted((key, columns["shares"]) for key, _, columns in rows)
+
+
+@pytest.mark.parametrize("part", [1, 5, 100])
+def test_splits_in_parts_are_the_sets_of_one_pass(workspace: Workspace, tmp_path: Path, part: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each deal's rows become one record, whichever parts they fall in.
+    _seed(workspace, tmp_path)
+    import_file(workspace, "deals", write_csv(tmp_path / "deals.csv", _deals()))
+    path = write_csv(tmp_path / "splits.csv", _split_rows())
+    monkeypatch.setattr(imports_module, "STREAMED_ROWS", part)
+    report = import_file(workspace, "splits", path)
+    assert (report.new, report.rejected) == (17, 0)
+    stored = _stored_splits(workspace)
+    assert stored == _one_pass(path)[1]
+    assert json.loads(dict(stored)["D002"]) == [["R0", "0.5", "split"], ["R1", "0.25", "split"],
+                                                ["R3", "0.25", "split"]]
+    assert json.loads(dict(stored)["D005"]) == [["R1", "0.6", "split"], ["R2", "0.4", "owner"],
+                                                ["R3", "1", "overlay"]]
+    segment = _split_segment(workspace, report.import_id or 0)
+    assert len(segment) == 36
+    assert [(r["participant_id"], r["share"]) for r in segment if r["deal_id"] == "D002"] == [
+        ("R0", Decimal("0.5")), ("R1", Decimal("0.25")), ("R3", Decimal("0.25"))]
+    again = import_file(workspace, "splits", path)
+    assert (again.new, again.changed, again.unchanged) == (0, 0, 17)
+
+
+def test_a_rejected_split_row_rejects_its_deal_across_parts(workspace: Workspace, tmp_path: Path,
+                                                             small_parts: int) -> None:
+    # A deal with a bad row is rejected whole, also when its other rows came parts earlier (D002)
+    # or come in the next part (D014); the problems are those of one pass, in row order.
+    _seed(workspace, tmp_path)
+    import_file(workspace, "deals", write_csv(tmp_path / "deals.csv", _deals()))
+    rows = _split_rows()
+    rows[8]["share"] = "abc"  # D002's second row (file row 10), in the second part
+    rows[30]["participant_id"] = "nobody"  # D014's first row (file row 32), its second in the next part
+    path = write_csv(tmp_path / "splits.csv", rows)
+    with pytest.raises(DataError) as caught:
+        import_file(workspace, "splits", path)
+    assert _count(workspace, split_versions) == 0
+    whole, expected = _one_pass(path)
+    assert [(p.row, p.column, p.code) for p in caught.value.problems] == [
+        (p.row, p.column, p.code) for p in whole.problems] == [
+        (4, "share", "split_sum"), (10, "share", "bad_number"), (17, "share", "split_sum"),
+        (32, "participant_id", "unknown_participant"), (33, "share", "split_sum")]
+    report = import_file(workspace, "splits", path, skip_invalid=True)
+    assert (report.new, report.rejected) == (15, 5)
+    stored = _stored_splits(workspace)
+    assert stored == expected
+    assert {key for key, _ in stored} == {f"D{i:03d}" for i in range(17)} - {"D002", "D014"}
+
+
+def test_a_file_grouped_by_deal_is_held_a_deal_at_a_time(tmp_path: Path) -> None:
+    from attain.app.imports import SplitGrouper
+    from attain.formats.records import NO_MAPPING
+
+    rows = [{"deal_id": f"D{i // 3}", "participant_id": f"R{i % 3}", "share": "1", "role": "overlay"}
+            for i in range(30)]
+    path = write_csv(tmp_path / "splits.csv", rows)
+    grouper = SplitGrouper.of_file(path, NO_MAPPING)
+    held = []
+    problems: list[Any] = []
+    for chunk in parse_chunks("splits", grouper.watch(read_table(path), NO_MAPPING), path.name, size=4):
+        sets = grouper.complete(chunk, problems, set())
+        held.append(len(grouper.pending))
+        assert all(len(s.splits) == 3 for s in sets)
+    assert max(held) <= 1 and grouper.rest(problems, set()) == [] and not grouper.remaining and not problems

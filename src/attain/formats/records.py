@@ -10,7 +10,7 @@ participant or deal ids, split shares summing to 100%) live in `check_references
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -473,12 +473,14 @@ class KnownIds:
     # None: the ids cannot be known (their file is missing), so references are not checked.
 
 
-def check_references(table: ParsedTable, known: KnownIds) -> ParsedTable:
+def check_references(table: ParsedTable, known: KnownIds, split_sums: bool = True) -> ParsedTable:
     """Reject rows that name unknown participants or deals, and splits not summing to 100%.
 
     Rejections cascade within the table: when one split row of a deal is bad, the deal's
     shares no longer sum to 100%, so every split of that deal is rejected with a problem
-    naming the deal.
+    naming the deal. With `split_sums` off (a part of a file, whose deals may go on in the next
+    part), the sums are left to the caller (check_split_sums), and the deals of the rows
+    rejected here are added to the table's rejected subjects.
     """
     problems = list(table.problems)
     rejected = set(table.rejected)
@@ -501,12 +503,17 @@ def check_references(table: ParsedTable, known: KnownIds) -> ParsedTable:
             rejected.add(row.number)
         else:
             kept.append(row)
+    subjects = table.rejected_subjects
     if table.kind == "splits":
-        kept = _check_split_sums(table, kept, problems, rejected)
+        broken = set(subjects) | {row.record.deal_id for row in table.rows if row.number in rejected}
+        if split_sums:
+            kept = check_split_sums(table.file, kept, broken, problems, rejected)
+        else:
+            subjects = frozenset(broken)
     problems.sort(key=lambda p: p.row or 0)
     return ParsedTable(kind=table.kind, file=table.file, rows=tuple(kept),
                        problems=tuple(problems), rejected=frozenset(rejected),
-                       rejected_subjects=table.rejected_subjects)
+                       rejected_subjects=subjects)
 
 
 _REFERENCE_COLUMNS: dict[str, tuple[tuple[str, Callable[[Any], str | None], str], ...]] = {
@@ -519,12 +526,11 @@ _REFERENCE_COLUMNS: dict[str, tuple[tuple[str, Callable[[Any], str | None], str]
 }
 
 
-def _check_split_sums(table: ParsedTable, kept: list[ParsedRow], problems: list[Problem],
-                      rejected: set[int]) -> list[ParsedRow]:
-    # A deal with any rejected split row cannot be trusted to sum to 100% either.
-    broken_deals = set(table.rejected_subjects) | {
-        row.record.deal_id for row in table.rows if row.number in rejected
-    }
+def check_split_sums(file: str, kept: Iterable[ParsedRow], broken_deals: Set[str], problems: list[Problem],
+                     rejected: set[int]) -> list[ParsedRow]:
+    """The split rows of deals whose shared splits sum to 100%; the other deals' rows are
+    rejected, each with a problem naming the deal, as is every row of a deal in `broken_deals`
+    (one of its split rows was rejected, so its shares cannot be trusted to sum to 100%)."""
     by_deal: dict[str, list[ParsedRow]] = defaultdict(list)
     for row in kept:
         by_deal[row.record.deal_id].append(row)
@@ -537,7 +543,7 @@ def _check_split_sums(table: ParsedTable, kept: list[ParsedRow], problems: list[
                       else f"splits of deal {deal_id} sum to {_percent(total)}, not 100%")
             for r in rows:
                 problems.append(Problem(
-                    code="split_sum", file=table.file, row=r.number, column="share",
+                    code="split_sum", file=file, row=r.number, column="share",
                     value=_percent(r.record.share), subject=f"deal {deal_id}", message=reason,
                 ))
                 rejected.add(r.number)

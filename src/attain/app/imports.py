@@ -16,7 +16,7 @@ import gc
 import getpass
 import hashlib
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -250,6 +250,11 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+def _deal_of(raw: Any, mapping: Any) -> str | None:
+    """A split row's deal id as the parser reads it (None for a row that cannot be read)."""
+    return None if raw.values is None else mapping.apply(raw.values).get("deal_id")
+
+
 class SplitGrouper:
     """A deal's splits are one record (SplitSet): read a part of the file at a time, each deal's
     rows are gathered until its last row is read, then written. A first pass counts the rows of
@@ -265,22 +270,17 @@ class SplitGrouper:
 
     @classmethod
     def of_file(cls, path: Path, mapping: Any) -> SplitGrouper:
-        counts: dict[str | None, int] = defaultdict(int)
-        for raw in read_table(path):
-            if raw.values is not None:
-                counts[mapping.apply(raw.values).get("deal_id")] += 1
-        return cls(path.name, dict(counts))
+        return cls(path.name, dict(Counter(_deal_of(raw, mapping) for raw in read_table(path))))
 
     def watch(self, rows: Iterable[Any], mapping: Any) -> Iterator[Any]:
-        """The rows, noting each deal whose last row goes by (the deal id as the parser reads it)."""
+        """The rows, noting each deal whose last row goes by."""
         for raw in rows:
-            if raw.values is not None:
-                deal = mapping.apply(raw.values).get("deal_id")
-                left = self.remaining.pop(deal, 1) - 1
-                if left > 0:
-                    self.remaining[deal] = left
-                else:
-                    self.done.append(deal)
+            deal = _deal_of(raw, mapping)
+            left = self.remaining.pop(deal, 1) - 1
+            if left > 0:
+                self.remaining[deal] = left
+            else:
+                self.done.append(deal)
             yield raw
 
     def complete(self, chunk: ParsedTable, problems: list[Problem], rejected: set[int]) -> list[SplitSet]:

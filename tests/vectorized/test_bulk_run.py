@@ -139,10 +139,12 @@ def test_bench_command_prints_one_json_object(tmp_path: Path) -> None:
         assert key in figures
     assert figures["agrees_with_baseline"] is True and figures["keys"] == "text"
     out = CliRunner().invoke(app, ["bench", "--payees", "30", "--rows", "900", "--format", "json", "--keys", "integer",
-                                   "--workdir", str(tmp_path), "--reference-payees", "5", "--repeat", "1"])
+                                   "--workdir", str(tmp_path), "--reference-payees", "5", "--repeat", "1",
+                                   "--threads", "1"])
     assert out.exit_code == 0, out.output
     figures = json.loads(out.output)
     assert figures["agrees_with_baseline"] is True and figures["keys"] == "integer"
+    assert figures["threads"] == 1
     assert (tmp_path / "quarter-30-900-integer-keys" / "deals.parquet").exists()
     out = CliRunner().invoke(app, ["bench", "--keys", "uuid", "--workdir", str(tmp_path)])
     assert isinstance(out.exception, InputError) and "--keys is text or integer, not 'uuid'" in str(out.exception)

@@ -29,6 +29,9 @@ def bench(
     repeat: int = typer.Option(3, min=1, help="Runs of each; the best is reported (the first compiles the plan)."),
     keys: str = typer.Option("text", help="Deal and payee ids: text (as CRM exports have them) or integer "
                                           "(a warehouse's surrogate keys)."),
+    threads: int | None = typer.Option(None, min=1, help="DuckDB worker threads for the vectorized run and the "
+                                                         "baseline (default: one per core). The reference "
+                                                         "engine runs on one core either way."),
 ) -> None:
     """Generate a quarter (splits, cancellations; milestone + marginal tiers + a gate + a cap), run it
     vectorized and as hand-written DuckDB SQL in the same process, and the reference engine on a sample."""
@@ -42,13 +45,14 @@ def bench(
         raise InputError("--payees and --rows must be positive")
     folder = workdir or Path(tempfile.gettempdir()) / "attain-bench"
     result = run(payees, rows, folder, executor=executor, reference_payees=min(reference_payees, payees),
-                 repeat=repeat, memory_limit=None if memory_limit.lower() == "none" else memory_limit, keys=keys)
+                 repeat=repeat, memory_limit=None if memory_limit.lower() == "none" else memory_limit, keys=keys,
+                 threads=threads)
     if output_format == "json":
         typer.echo(json.dumps(asdict(result)))
         return
     console = Console()
     console.print(f"{result.rows:,} credited rows ({result.deals:,} deals), {result.payees:,} payees, "
-                  f"{result.keys} keys, executor {result.executor}")
+                  f"{result.keys} keys, executor {result.executor}, {result.threads} DuckDB thread(s)")
     console.print(f"vectorized: {result.seconds:.3f} s, {result.rows_per_second:,} rows/s "
                   f"(first run {result.first_run_seconds:.3f} s, of which compiling the plan "
                   f"{result.compile_seconds:.3f} s)")

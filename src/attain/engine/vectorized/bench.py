@@ -250,6 +250,7 @@ class BenchResult:
     rows_per_second: float
     peak_rss_mb: float
     memory_limit: str | None
+    threads: int
     reference_rows_per_second: float
     speedup_vs_reference: float
     agrees_with_baseline: bool
@@ -259,19 +260,23 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def duckdb_settings(memory_limit: str | None, spill: Path | None = None) -> dict[str, Any]:
+def duckdb_settings(memory_limit: str | None, spill: Path | None = None, threads: int | None = None) -> dict[str, Any]:
     """The DuckDB settings both the vectorized run and the baseline run with; beyond the memory
-    limit DuckDB spills to `spill` (by default a `.tmp` folder in the working directory)."""
+    limit DuckDB spills to `spill` (by default a `.tmp` folder in the working directory). `threads`
+    caps DuckDB's worker threads (by default one per core)."""
     settings: dict[str, Any] = {"preserve_insertion_order": False}
     if memory_limit:
         settings["memory_limit"] = memory_limit
+    if threads is not None:
+        settings["threads"] = threads
     if spill is not None:
         settings["temp_directory"] = str(spill)
     return settings
 
 
 def run(payees: int, rows: int, workdir: Path, executor: str = "duckdb", reference_payees: int = 200,
-        repeat: int = 3, memory_limit: str | None = None, keys: str = "text") -> BenchResult:
+        repeat: int = 3, memory_limit: str | None = None, keys: str = "text",
+        threads: int | None = None) -> BenchResult:
     """Generate (if needed), then time the vectorized run and the baseline (best of `repeat`).
 
     The first vectorized run compiles the plan (reported as `first_run_seconds` and
@@ -294,9 +299,12 @@ def run(payees: int, rows: int, workdir: Path, executor: str = "duckdb", referen
     deals = int(marker.read_text())
     plan = bench_plan()
     period = parse_period(PERIOD)
-    settings = duckdb_settings(memory_limit, workdir / "spill")
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads is at least 1, not {threads}")
+    settings = duckdb_settings(memory_limit, workdir / "spill", threads)
     con = connect(executor) if executor != "duckdb" else ibis.duckdb.connect(**settings)
     raw = duckdb.connect(config=settings)
+    used_threads = int(raw.execute("SELECT current_setting('threads')").fetchall()[0][0])
     # In rounds, each query once per round, so a slow spell of the machine (a shared host) falls
     # on all of them alike rather than on whichever ran then; the best round of each counts.
     seconds, results = _rounds(repeat, {
@@ -320,7 +328,7 @@ def run(payees: int, rows: int, workdir: Path, executor: str = "duckdb", referen
                        scan_seconds=round(best_scan, 3), ratio_to_scan=round(best / best_scan, 3),
                        credit_floor_seconds=round(best_floor, 3), ratio_to_credit_floor=round(best / best_floor, 3),
                        rows_per_second=round(rps), peak_rss_mb=round(_peak_rss_mb(), 1), memory_limit=memory_limit,
-                       reference_rows_per_second=round(reference_rps),
+                       threads=used_threads, reference_rows_per_second=round(reference_rps),
                        speedup_vs_reference=round(rps / reference_rps), agrees_with_baseline=agrees)
 
 

@@ -4,6 +4,7 @@ changing org, team pools, deals changing owner, splits and dates across imports,
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
@@ -259,6 +260,7 @@ def assert_narrow_equals_full(ws: Workspace, moments: Sequence[datetime]) -> int
                 for plan_id, payee in expected.items():
                     assert got[plan_id] == payee, (label, as_of, pid, plan_id)
                 compared += 1
+    assert gc.isenabled(), "calculate_payee pauses the cycle collector and must turn it on again"
     return compared
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from attain.app.collector import without_cycle_collection
 from attain.app.executors import calculate_with
 from attain.core.dataset import DataSet
 from attain.core.errors import DataError, NotFoundError, PlanError
@@ -113,16 +114,21 @@ def calculate_payee(
 
     calendar = ws.settings.calendar
     period = _period(period_label, calendar)
-    with ws.engine.connect() as conn:
-        upto = known_import(conn, as_of)
-        plans = load_plans(conn, ws, upto, period.last_day)
-        if not plans:
-            raise NotFoundError("no plans in this workspace: put plan files in plans/ or `attain import plans plans/`")
-        own = read_participants(conn, upto, {participant})
-        covering = [plan for plan in plans if covers(plan, own, participant, period)]
-        data = read_payee_dataset(conn, upto, period, calendar, participant, reach_of(covering)) if covering else own
-    chosen = executor or ws.settings.executor
-    results = [calculate_with(chosen, plan, data, period, calendar, only={participant}) for plan in covering]
+    # Many short-lived objects and no cycles: in a process holding a large heap (a served
+    # workspace) the collector's passes would cost more than the work (app/collector.py).
+    with without_cycle_collection():
+        with ws.engine.connect() as conn:
+            upto = known_import(conn, as_of)
+            plans = load_plans(conn, ws, upto, period.last_day)
+            if not plans:
+                raise NotFoundError("no plans in this workspace: put plan files in plans/ or "
+                                    "`attain import plans plans/`")
+            own = read_participants(conn, upto, {participant})
+            covering = [plan for plan in plans if covers(plan, own, participant, period)]
+            data = (read_payee_dataset(conn, upto, period, calendar, participant, reach_of(covering))
+                    if covering else own)
+        chosen = executor or ws.settings.executor
+        results = [calculate_with(chosen, plan, data, period, calendar, only={participant}) for plan in covering]
     if not any(r.payee(participant) for r in results):
         why = "is not covered by any plan in force" if own.participant(participant) else "is not in the store"
         raise NotFoundError(f"participant {participant!r} {why} for {period.label}")

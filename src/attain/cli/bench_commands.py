@@ -29,9 +29,10 @@ def bench(
     repeat: int = typer.Option(3, min=1, help="Runs of each; the best is reported (the first compiles the plan)."),
     keys: str = typer.Option("text", help="Deal and payee ids: text (as CRM exports have them) or integer "
                                           "(a warehouse's surrogate keys)."),
-    threads: int | None = typer.Option(None, min=1, help="DuckDB worker threads for the vectorized run and the "
-                                                         "baseline (default: one per core). The reference "
-                                                         "engine runs on one core either way."),
+    threads: int | None = typer.Option(None, min=1, help="DuckDB worker threads for the baseline and, with the "
+                                                         "duckdb executor, the vectorized run (default: one "
+                                                         "per core). The reference engine runs on one core "
+                                                         "either way."),
 ) -> None:
     """Generate a quarter (splits, cancellations; milestone + marginal tiers + a gate + a cap), run it
     vectorized and as hand-written DuckDB SQL in the same process, and the reference engine on a sample."""

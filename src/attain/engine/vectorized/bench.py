@@ -191,6 +191,20 @@ def baseline(con: Any, folder: Path) -> Any:
     return con.sql(sql).to_arrow_table()
 
 
+def baseline_in_postgres(con: Any, tables: dict[str, str]) -> Any:
+    """The same hand-written query run by PostgreSQL on the tables `load_into_postgres` wrote (its
+    SQL is standard but for DuckDB's `read_parquet`), to compare the postgres executor with what
+    a person would write for that database."""
+    sql = BASELINE_SQL
+    for name, table in tables.items():
+        sql = sql.replace(f"read_parquet('{{{name}}}')", f'"{table}"')
+    import pyarrow as pa
+
+    cursor = con.con.execute(sql)
+    names = [column.name for column in cursor.description]
+    return pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+
+
 def reference_sample_data(folder: Path, payees: int, keys: str = "text") -> DataSet:
     """The first `payees` payees of a generated quarter, their deals, splits and quotas, as a
     DataSet (whose ids are text: integer keys are written as their digits)."""
@@ -231,6 +245,62 @@ def reference_sample(folder: Path, payees: int, keys: str = "text") -> tuple[int
     return max(credited, 1), seconds
 
 
+_PG_TYPES = {"string": "text", "large_string": "text", "int64": "bigint", "int32": "integer", "bool": "boolean",
+             "date32[day]": "date"}
+
+
+def _pg_type(arrow_type: Any) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_decimal(arrow_type):
+        return f"numeric({arrow_type.precision}, {arrow_type.scale})"
+    try:
+        return _PG_TYPES[str(arrow_type)]
+    except KeyError:
+        raise ValueError(f"no PostgreSQL column type for {arrow_type} in the bench quarter") from None
+
+
+def load_into_postgres(con: Any, folder: Path) -> tuple[dict[str, str], float]:
+    """The quarter's Parquet files as PostgreSQL tables (the postgres executor computes in the
+    database, which cannot read Parquet): each file copied into an unlogged table named after the
+    folder, then analyzed. Tables already holding the file's rows are kept. Returns the table
+    names and the seconds the copies took (not part of the timed runs)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    from attain.engine.vectorized.sources import BULK_TABLES
+
+    raw = con.con
+    started = time.perf_counter()
+    names: dict[str, str] = {}
+    for name in BULK_TABLES:
+        source = pq.ParquetFile(folder / f"{name}.parquet")
+        table = f"attain_bench_{folder.name.replace('-', '_')}_{name}"
+        names[name] = table
+        with raw.cursor() as cursor:
+            found = cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
+            if found and found[0]:
+                counted = cursor.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+                if counted and counted[0] == source.metadata.num_rows:
+                    continue
+            columns = ", ".join(f'"{field.name}" {_pg_type(field.type)}' for field in source.schema_arrow)
+            cursor.execute(f'DROP TABLE IF EXISTS "{table}"')
+            cursor.execute(f'CREATE UNLOGGED TABLE "{table}" ({columns})')
+            with cursor.copy(f'COPY "{table}" FROM STDIN (FORMAT csv)') as copy:
+                for batch in source.iter_batches(batch_size=500_000):
+                    text = io.BytesIO()
+                    pa_csv.write_csv(pa.Table.from_batches([batch]), text,
+                                     write_options=pa_csv.WriteOptions(include_header=False))
+                    copy.write(text.getvalue())
+            cursor.execute(f'ANALYZE "{table}"')
+        if not raw.autocommit:
+            raw.commit()
+    return names, time.perf_counter() - started
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BenchResult:
     rows: int
@@ -251,6 +321,8 @@ class BenchResult:
     peak_rss_mb: float
     memory_limit: str | None
     threads: int
+    load_seconds: float | None
+    postgres_baseline_seconds: float | None
     reference_rows_per_second: float
     speedup_vs_reference: float
     agrees_with_baseline: bool
@@ -303,19 +375,25 @@ def run(payees: int, rows: int, workdir: Path, executor: str = "duckdb", referen
         raise ValueError(f"threads is at least 1, not {threads}")
     settings = duckdb_settings(memory_limit, workdir / "spill", threads)
     con = connect(executor) if executor != "duckdb" else ibis.duckdb.connect(**settings)
+    source: Path | dict[str, str] = folder
+    load_seconds = None
+    if executor == "postgres":
+        source, load_seconds = load_into_postgres(con, folder)
     raw = duckdb.connect(config=settings)
     used_threads = int(raw.execute("SELECT current_setting('threads')").fetchall()[0][0])
     # In rounds, each query once per round, so a slow spell of the machine (a shared host) falls
     # on all of them alike rather than on whichever ran then; the best round of each counts.
     seconds, results = _rounds(repeat, {
-        "vectorized": lambda: run_bulk(plan, folder, period, connection=con),
+        "vectorized": lambda: run_bulk(plan, source, period, connection=con),
         "baseline": lambda: baseline(raw, folder),
         "scan": lambda: scan(raw, folder),
         "credit_floor": lambda: credit_floor(raw, folder),
+        **({"postgres_baseline": lambda: baseline_in_postgres(con, source)} if isinstance(source, dict) else {}),
     })
     first, best = seconds["vectorized"][0], min(seconds["vectorized"])
     best_base, best_scan, best_floor = (min(seconds[name]) for name in ("baseline", "scan", "credit_floor"))
-    agrees = _agree(results["vectorized"], results["baseline"])
+    agrees = _agree(results["vectorized"], results["baseline"]) and (
+        "postgres_baseline" not in results or _agree(results["vectorized"], results["postgres_baseline"]))
     credited = deals + deals // SPLIT_EVERY  # split deals credit two payees
     # The reference engine's best of up to three runs, as the others' best round.
     ref_rows, ref_seconds = min((reference_sample(folder, reference_payees, keys) for _ in range(min(repeat, 3))),
@@ -323,13 +401,17 @@ def run(payees: int, rows: int, workdir: Path, executor: str = "duckdb", referen
     reference_rps = ref_rows / ref_seconds
     rps = credited / best
     return BenchResult(rows=credited, deals=deals, payees=payees, keys=keys, executor=executor, seconds=round(best, 3),
-                       first_run_seconds=round(first, 3), compile_seconds=round(compile_seconds(plan, folder, con), 3),
+                       first_run_seconds=round(first, 3), compile_seconds=round(compile_seconds(plan, source, con), 3),
                        baseline_seconds=round(best_base, 3), ratio_to_baseline=round(best / best_base, 3),
                        scan_seconds=round(best_scan, 3), ratio_to_scan=round(best / best_scan, 3),
                        credit_floor_seconds=round(best_floor, 3), ratio_to_credit_floor=round(best / best_floor, 3),
                        rows_per_second=round(rps), peak_rss_mb=round(_peak_rss_mb(), 1), memory_limit=memory_limit,
-                       threads=used_threads, reference_rows_per_second=round(reference_rps),
-                       speedup_vs_reference=round(rps / reference_rps), agrees_with_baseline=agrees)
+                       threads=used_threads,
+                       load_seconds=None if load_seconds is None else round(load_seconds, 3),
+                       postgres_baseline_seconds=(round(min(seconds["postgres_baseline"]), 3)
+                                                  if "postgres_baseline" in seconds else None),
+                       reference_rows_per_second=round(reference_rps),
+                       speedup_vs_reference=round(rps / reference_rps, 2), agrees_with_baseline=agrees)
 
 
 def _rounds(repeat: int, calls: dict[str, Any]) -> tuple[dict[str, list[float]], dict[str, Any]]:
@@ -345,7 +427,7 @@ def _rounds(repeat: int, calls: dict[str, Any]) -> tuple[dict[str, list[float]],
     return seconds, results
 
 
-def compile_seconds(plan: Plan, folder: Path, con: Any) -> float:
+def compile_seconds(plan: Plan, folder: Path | dict[str, str], con: Any) -> float:
     from attain.core.periods import CALENDAR
     from attain.engine.vectorized import _profile, bulk
 

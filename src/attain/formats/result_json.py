@@ -12,10 +12,27 @@ from typing import Any
 from attain.engine.results import CalcResult, PayeeResult, PayoutLine
 
 
+def plain(value: Decimal) -> str:
+    """A decimal's exact value in its shortest plain form: no trailing zeros, no exponent
+    ("1216000.000" and "1216000" both read "1216000"; "0.50" reads "0.5")."""
+    if not value:
+        return "0"
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int), "results hold finite numbers only"
+    kept = len(digits)
+    while exponent < 0 and kept > 1 and digits[kept - 1] == 0:  # exactly, without a context's rounding
+        kept -= 1
+        exponent += 1
+    return format(Decimal((sign, digits[:kept], exponent)), "f")
+
+
 def to_jsonable(value: Any) -> Any:
-    """Dataclasses, Decimals, dates and enums as plain JSON values; Decimals become strings."""
+    """Dataclasses, Decimals, dates and enums as plain JSON values. Decimals become strings of
+    their exact value in shortest form (`plain`), so the same figure reads the same whichever
+    executor computed it and whatever places its inputs were written with; the amounts paid
+    (each line's amount, each payee's total) keep their currency's places (`line_json`)."""
     if isinstance(value, Decimal):
-        return str(value)
+        return plain(value)
     if isinstance(value, bool | int | str) or value is None:
         return value
     if isinstance(value, date):
@@ -34,6 +51,7 @@ def to_jsonable(value: Any) -> Any:
 def line_json(line: PayoutLine) -> dict[str, Any]:
     data = to_jsonable(line)
     assert isinstance(data, dict)
+    data["amount"] = str(line.amount)
     return data
 
 

@@ -131,10 +131,14 @@ def _anti(left: Any, right: Any, keys: list[str], ops: Exact) -> Any:
     """Rows of `left` with no match in `right` on `keys`."""
     if ops.profile.name != "postgres":
         return left.anti_join(right, keys)
-    # Ibis 12 with sqlglot 30 writes PostgreSQL an ANTI JOIN it does not have: spell it out.
-    marks = right.select(*keys).distinct().mutate(_matched=ibis.literal(1))
-    joined = left.left_join(marks, keys)
-    return joined.filter(joined._matched.isnull()).select(*left.columns)
+    # Ibis 12 with sqlglot 30 writes PostgreSQL an ANTI JOIN it does not have: spell it out as a
+    # left join kept where the right side's key is null. The key (not a constant column) is what
+    # lets PostgreSQL see an anti join: the join condition cannot hold on a null key, so it plans a
+    # Hash Anti Join and estimates its rows, where a constant's IS NULL was guessed to keep 0.5%
+    # of the deals (4,315 of 863,635), and the credits were then grouped by sorting.
+    marks = right.select(*keys).distinct().rename({f"_anti{i}": key for i, key in enumerate(keys)})
+    joined = left.left_join(marks, [left[key] == marks[f"_anti{i}"] for i, key in enumerate(keys)])
+    return joined.filter(joined._anti0.isnull()).select(*left.columns)
 
 
 def _semi(left: Any, right: Any, keys: list[str], ops: Exact) -> Any:

@@ -35,37 +35,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-PLAN_YAML = """\
-plan: bench
-name: Benchmark plan
-version: "1"
-currency: USD
-metrics:
-  bookings: {sum: amount}
-  deal_count: {count: deals}
-components:
-  - id: milestone
-    kind: milestone
-    metric: bookings
-    period: quarter
-    target_incentive: 10000
-    threshold: 100%
-    pays: 100%
-  - id: commission
-    kind: tiered
-    method: marginal
-    metric: bookings
-    period: quarter
-    target_incentive: 20000
-    basis: attainment
-    tiers:
-      - {from: 0%, to: 50%, rate: 2%}
-      - {from: 50%, to: 100%, rate: 5%}
-      - {from: 100%, rate: 8%}
-    gates:
-      - deal_count >= 3
-    cap: {multiple_of_target: 3}
-"""
 PERIOD = "2026-Q1"
 BATCH = 200_000
 
@@ -136,10 +105,11 @@ def seed(folder: Path, root: Path) -> dict[str, float]:
 
     from attain.app.imports import import_file
     from attain.app.workspace import init_workspace
+    from attain.engine.vectorized.bench import PLAN_FILE
 
     times: dict[str, float] = {}
     ws = init_workspace(root, name="store-bench")
-    (root / "plans" / "bench.yaml").write_text(PLAN_YAML, encoding="utf-8")
+    (root / "plans" / "bench.yaml").write_text(PLAN_FILE, encoding="utf-8")
     duck = duckdb.connect()
     duck.execute(f"COPY (SELECT participant_id AS id, name, role, team FROM '{folder / 'participants.parquet'}') "
                  f"TO '{root / 'data' / 'participants.csv'}' (HEADER)")

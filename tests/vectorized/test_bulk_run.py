@@ -20,7 +20,8 @@ from attain.core.periods import CALENDAR, PeriodKind, parse_period
 from attain.core.plan import FlatRate, Rate
 from attain.engine.reference import calculate
 from attain.engine.vectorized import _profile, bulk, run_bulk
-from attain.engine.vectorized.bench import PERIOD, bench_plan, generate, reference_sample_data, run
+from attain.engine.vectorized.bench import PERIOD, PLAN_FILE, bench_plan, generate, reference_sample_data, run
+from attain.formats.plan_file import parse_plan
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,15 @@ def test_bulk_run_pays_what_the_reference_engine_pays(quarter: Path) -> None:
     assert any(m == Decimal(10000) for m, _ in bulk_amounts.values())
     assert sum(c for _, c in bulk_amounts.values()) > 0
 
+
+
+def test_the_bench_plan_file_is_the_bench_plan(quarter: Path) -> None:
+    """The plan file that the store bench and the Spark cluster job load pays what bench_plan() pays."""
+    data, period = reference_sample_data(quarter, 60), parse_period(PERIOD)
+    from_file = calculate(parse_plan(PLAN_FILE).plan, data, period)
+    built = calculate(bench_plan(), data, period)
+    assert len(built.lines) > 60
+    assert from_file == built
 
 def test_integer_keys_pay_what_text_keys_pay(quarter: Path, tmp_path: Path) -> None:
     # The same quarter with integer ids (payee 42 where the text quarter has 'p0000042'): the bulk

@@ -65,6 +65,43 @@ def bench_plan() -> Plan:
 KEYS = ("text", "integer")
 
 
+# bench_plan() as a plan file, as a user writes it (run from a workspace by benchmarks/store_bench.py
+# and submitted to a Spark cluster by tests/vectorized/test_spark_cluster.py).
+PLAN_FILE = """\
+plan: bench
+name: Benchmark plan
+version: "1"
+currency: USD
+metrics:
+  bookings: {sum: amount}
+  deal_count: {count: deals}
+components:
+  - id: milestone
+    label: Quota bonus
+    kind: milestone
+    metric: bookings
+    period: quarter
+    target_incentive: 10000
+    threshold: 100%
+    pays: 100%
+  - id: commission
+    label: Commission
+    kind: tiered
+    method: marginal
+    metric: bookings
+    period: quarter
+    target_incentive: 20000
+    basis: attainment
+    tiers:
+      - {from: 0%, to: 50%, rate: 2%}
+      - {from: 50%, to: 100%, rate: 5%}
+      - {from: 100%, rate: 8%}
+    gates:
+      - deal_count >= 3
+    cap: {multiple_of_target: 3}
+"""
+
+
 def _key_formats(keys: str) -> tuple[str, str]:
     """The SQL templates (of a number `{n}`) the generator writes a payee id and a deal id with:
     text ids, as CRM exports have them ('p0000042', 'd0000000042'), or integers, as a

@@ -46,6 +46,17 @@ executor = "auto"
 start_month = 1
 named_by = "start"
 
+# Where the vectorized executors compute (with --executor postgres or spark, or executor above).
+# [postgres]
+# The database the postgres executor computes in: ATTAIN_POSTGRES_URL, else this url, else
+# this workspace's own database when it is PostgreSQL.
+# url = "postgresql://user@host/attain"
+#
+# [spark]
+# Settings of the executor's Spark session; none: local mode on this machine.
+# "spark.master" = "spark://spark-master:7077"
+# "spark.executor.memory" = "4g"
+
 # Column mappings let a CRM, HR or finance export load without editing, per import kind:
 # participants, quotas, deals, splits, metrics, rates.
 #
@@ -77,6 +88,10 @@ class Settings:
     executor: str = "auto"
     calendar: FiscalCalendar = CALENDAR
     mappings: Mapping[str, ImportMapping] = field(default_factory=dict)
+    # The database the postgres executor computes in ("": ATTAIN_POSTGRES_URL, else the store's
+    # own database when it is PostgreSQL) and the spark executor's session settings.
+    postgres_url: str = ""
+    spark: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def plans_dir(self) -> Path:
@@ -158,6 +173,8 @@ def load_settings(root: Path, env: Mapping[str, str] | None = None) -> Settings:
     except (TypeError, ValueError) as exc:
         bad("calendar", str(exc))
     mappings = _mappings(_table(document, "imports", bad), bad)
+    postgres_url = _postgres_url(_table(document, "postgres", bad), bad)
+    spark = _spark(_table(document, "spark", bad), bad)
     if problems:
         raise InputError(f"{CONFIG_FILE} has {len(problems)} wrong setting(s)", problems)
     return Settings(
@@ -169,7 +186,36 @@ def load_settings(root: Path, env: Mapping[str, str] | None = None) -> Settings:
         executor=executor,
         calendar=calendar,
         mappings=mappings,
+        postgres_url=postgres_url,
+        spark=spark,
     )
+
+
+def _postgres_url(table: Mapping[str, Any], bad: Any) -> str:
+    for key in sorted(set(table) - {"url"}):
+        bad(f"postgres.{key}", "unknown setting (expected url)")
+    url = table.get("url", "")
+    if not isinstance(url, str):
+        bad("postgres.url", "a database URL in quotes", url)
+        return ""
+    if url.strip() and not url.strip().startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        bad("postgres.url", "a PostgreSQL URL (postgresql://user@host/database)", url)
+    return url.strip()
+
+
+def _spark(table: Mapping[str, Any], bad: Any) -> dict[str, str]:
+    """Spark session settings, as text the way Spark's configuration holds them."""
+    settings: dict[str, str] = {}
+    for key, value in table.items():
+        if not key.startswith("spark."):
+            bad(f"spark.{key}", 'a Spark setting, named as Spark names it, in quotes ("spark.master" = "...")')
+        elif isinstance(value, bool):
+            settings[key] = "true" if value else "false"
+        elif isinstance(value, str | int | float):
+            settings[key] = str(value)
+        else:
+            bad(f"spark.{key}", "a text, number or true/false", value)
+    return settings
 
 
 def _table(document: Mapping[str, Any], key: str, bad: Any) -> Mapping[str, Any]:

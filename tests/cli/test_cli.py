@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -133,3 +134,26 @@ def test_a_cap_that_makes_a_tier_unreachable_is_a_warning_not_an_error(tmp_path)
     result = attain("plan", "check", str(plan))
     assert result.returncode == 0
     assert "warning" in result.stdout and "tier from 100000 pays nothing more" in result.stdout
+
+
+def test_messages_keep_their_square_brackets(tmp_path):
+    """Errors and problems are printed as text: a bracketed word (a settings table, a value from a
+    file) is not taken for a Rich style and dropped."""
+    assert attain("init", str(tmp_path / "ws")).returncode == 0
+    (tmp_path / "ws" / "plans" / "p.yaml").write_text(
+        "plan: p\nname: P\ncurrency: USD\nmetrics:\n  bookings: {sum: amount}\ncomponents:\n"
+        "  - {id: c, kind: flat_rate, metric: bookings, period: quarter, rate: 5%}\n", encoding="utf-8")
+    people = tmp_path / "people.csv"
+    people.write_text("id,name,role,start_date\nr1,Ana [EMEA],ae,[soon]\n", encoding="utf-8")
+    imported = attain("import", "participants", str(people), cwd=tmp_path / "ws")
+    assert imported.returncode == 2
+    assert ("people.csv row 2 column start_date: not a valid ISO date (YYYY-MM-DD) (value '[soon]') [bad_date]"
+            in imported.stderr)
+    assert attain("import", "plans", "plans", cwd=tmp_path / "ws").returncode == 0
+    people.write_text("id,name,role\nr1,Ana [EMEA],ae\n", encoding="utf-8")
+    assert attain("import", "participants", str(people), cwd=tmp_path / "ws").returncode == 0
+    done = subprocess.run([*ATTAIN, "calc", "--period", "2026-Q1", "--executor", "postgres"], capture_output=True,
+                          text=True, cwd=tmp_path / "ws", timeout=120,
+                          env={k: v for k, v in os.environ.items() if k != "ATTAIN_POSTGRES_URL"})
+    assert done.returncode == 5
+    assert "set url under [postgres] in attain.toml" in " ".join(done.stderr.split())

@@ -257,3 +257,47 @@ def test_auto_chooses_the_reference_engine_for_a_small_population_or_a_refused_p
     assert run_executor("postgres", [monthly], small) == "postgres"
     with pytest.raises(UnsupportedError, match="postgres executor cannot run plan pool"):
         run_executor("postgres", [monthly, pool], small)
+
+
+def test_the_postgres_executor_computes_in_the_workspace_database_when_it_is_postgresql(
+        tmp_path: Path, ledger_url: str, monkeypatch: pytest.MonkeyPatch):
+    """No ATTAIN_POSTGRES_URL, no [postgres] url: a store on PostgreSQL is where the executor computes,
+    and its runs post exactly what the reference engine posts. A SQLite store says what to set."""
+    monkeypatch.delenv("ATTAIN_POSTGRES_URL", raising=False)
+    if not ledger_url.startswith("postgres"):
+        ws = new_workspace(tmp_path / "sqlite", ADVANCE_PLAN)
+        try:
+            import_rows(ws, "participants", PEOPLE)
+            with pytest.raises(UnsupportedError, match=r"store is sqlite: set url under \[postgres\] in attain.toml"):
+                run_period(ws, "2026-01", user="alice", executor="postgres")
+            with ws.engine.connect() as conn:
+                assert store.list_runs(conn) == []
+        finally:
+            ws.close()
+        return
+    runs = {}
+    for executor in ("reference", "postgres"):
+        fresh_store(ledger_url, tmp_path / f"{executor}.db", monkeypatch)
+        ws = new_workspace(tmp_path / executor, ADVANCE_PLAN)
+        try:
+            assert executors.postgres_url(ws.settings) == ws.settings.database_url
+            runs[executor] = quarter_of_runs(ws, executor)
+            with ws.engine.connect() as conn:
+                assert [r.executor for r in store.list_runs(conn)] == [executor] * 3
+        finally:
+            ws.close()
+    assert runs["postgres"] == runs["reference"]
+    assert all(runs["reference"])
+
+
+def test_the_postgres_executor_database_is_the_environment_s_then_the_settings_then_the_store_s(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from attain.settings import Settings
+
+    monkeypatch.delenv("ATTAIN_POSTGRES_URL", raising=False)
+    on_sqlite = Settings(root=tmp_path, database_url="sqlite:///x.db", postgres_url="postgresql://a@h1/comp")
+    on_postgres = Settings(root=tmp_path, database_url="postgresql+psycopg://b@h2/store")
+    assert executors.postgres_url(on_sqlite) == "postgresql://a@h1/comp"
+    assert executors.postgres_url(on_postgres) == "postgresql+psycopg://b@h2/store"
+    monkeypatch.setenv("ATTAIN_POSTGRES_URL", "postgresql://c@h3/env")
+    assert executors.postgres_url(on_sqlite) == executors.postgres_url(on_postgres) == "postgresql://c@h3/env"

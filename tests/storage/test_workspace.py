@@ -79,6 +79,29 @@ def test_wrong_settings_are_reported_together(tmp_path: Path) -> None:
         "workspace.currency", "workspace.rounding", "imports.opportunities"]
 
 
+
+def test_executor_settings_are_read_and_checked(tmp_path: Path) -> None:
+    (tmp_path / "attain.toml").write_text(
+        '[postgres]\nurl = "postgresql://comp@db.internal/attain"\n'
+        '[spark]\n"spark.master" = "spark://spark-master:7077"\n"spark.executor.cores" = 4\n'
+        '"spark.dynamicAllocation.enabled" = true\n', encoding="utf-8")
+    settings = load_settings(tmp_path, {})
+    assert settings.postgres_url == "postgresql://comp@db.internal/attain"
+    assert settings.spark == {"spark.master": "spark://spark-master:7077", "spark.executor.cores": "4",
+                              "spark.dynamicAllocation.enabled": "true"}
+    # A setting written without quotes (a nested table), another database's URL, an unknown key.
+    (tmp_path / "attain.toml").write_text(
+        '[postgres]\nurl = "mysql://db/attain"\nschema = "comp"\n[spark]\nspark.master = "local[2]"\n',
+        encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_settings(tmp_path, {})
+    assert [(p.key, p.message.split(" (")[0]) for p in caught.value.problems] == [
+        ("postgres.schema", "unknown setting"),
+        ("postgres.url", "a PostgreSQL URL"),
+        ("spark.spark", 'a Spark setting, named as Spark names it, in quotes'),
+    ]
+    assert "[postgres]" in TEMPLATE and '"spark.master"' in TEMPLATE
+
 def test_plan_versions_are_content_hashed_and_assignments_effective_dated(
         workspace: Workspace) -> None:
     plan_file = workspace.root / "plans" / "ae.yaml"

@@ -94,7 +94,7 @@ def calculate_workspace(
     if not plans:
         raise NotFoundError("no plans in this workspace: put plan files in plans/ or `attain import plans plans/`")
     chosen = executor or ws.settings.executor
-    return plans, [calculate_with(chosen, plan, data, period, calendar) for plan in plans]
+    return plans, [calculate_with(chosen, plan, data, period, calendar, settings=ws.settings) for plan in plans]
 
 
 def calculate_payee(
@@ -128,7 +128,8 @@ def calculate_payee(
             data = (read_payee_dataset(conn, upto, period, calendar, participant, reach_of(covering))
                     if covering else own)
         chosen = executor or ws.settings.executor
-        results = [calculate_with(chosen, plan, data, period, calendar, only={participant}) for plan in covering]
+        results = [calculate_with(chosen, plan, data, period, calendar, only={participant}, settings=ws.settings)
+                   for plan in covering]
     if not any(r.payee(participant) for r in results):
         why = "is not covered by any plan in force" if own.participant(participant) else "is not in the store"
         raise NotFoundError(f"participant {participant!r} {why} for {period.label}")

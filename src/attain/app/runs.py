@@ -33,6 +33,7 @@ from attain.ledger.cycle import require_open
 from attain.ledger.entries import Entry, canonical_json, entries_digest, entry_record
 from attain.ledger.inputs import fingerprint
 from attain.ledger.recalculate import Calculate, recalculate
+from attain.settings import Settings
 from attain.storage import ledger as store
 from attain.storage.plans import plan_versions_known, plans_in_force
 from attain.storage.snapshot import read_dataset
@@ -152,10 +153,11 @@ def run_executor(requested: str, plans: Sequence[Plan], data: DataSet) -> str:
     return requested
 
 
-def calculation(executor: str) -> Calculate:
-    """The ledger's calculation step on a chosen (never `auto`) executor."""
+def calculation(executor: str, settings: Settings) -> Calculate:
+    """The ledger's calculation step on a chosen (never `auto`) executor, where the workspace's
+    settings say it computes."""
     def calculate(plan: Plan, data: DataSet, period: Period, calendar: FiscalCalendar) -> CalcResult:
-        return calculate_with(executor, plan, data, period, calendar)
+        return calculate_with(executor, plan, data, period, calendar, settings=settings)
 
     return calculate
 
@@ -195,7 +197,7 @@ def run_period(ws: Workspace, label: str, *, user: str, executor: str | None = N
         head = store.head_seq(conn)
         start = ledger_start(conn, posted, ws)
         outcome = recalculate(pay_period=period, plans=plans, data=data, posted=posted,
-                              calendar=calendar, ledger_start=start, calculate=calculation(chosen))
+                              calendar=calendar, ledger_start=start, calculate=calculation(chosen, ws.settings))
         totals = totals_of(outcome.entries)
         problems = tuple(str(p) for p in outcome.problems)
         digest = entries_digest(outcome.entries)
@@ -268,7 +270,7 @@ def reproduce_run(ws: Workspace, run_id: int) -> Reproduction:
         recorded = store.run_entries(conn, run_id)
     period = ws.period(run.period)
     outcome = recalculate(pay_period=period, plans=plans, data=data, posted=posted, calendar=calendar,
-                          ledger_start=run.ledger_start, calculate=calculation(run.executor))
+                          ledger_start=run.ledger_start, calculate=calculation(run.executor, ws.settings))
     differences = []
     old = [canonical_json(entry_record(e)) for e in recorded]
     new = [canonical_json(entry_record(e)) for e in outcome.entries]

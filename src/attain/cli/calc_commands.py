@@ -94,7 +94,7 @@ def _print_problems(results: list[CalcResult]) -> None:
         err = Console(stderr=True)
         err.print(f"[yellow]{len(problems)} warning(s) met while calculating:[/]")
         for problem in problems[:50]:
-            err.print(f"  - {problem}", highlight=False)
+            err.print(f"  - {problem}", highlight=False, markup=False)
 
 
 def explain(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from attain.cli.options import WorkspaceOption
@@ -62,7 +63,7 @@ def run(
                       f"entries ({totals}).", highlight=False)
     console.print(f"inputs {report.fingerprint[:16]}  result {report.digest[:16]}", highlight=False)
     for problem in report.problems:
-        err_console.print(f"[yellow]warning:[/] {problem}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {escape(str(problem))}", highlight=False)
 
 
 period_app = typer.Typer(name="period", help="The period cycle: open -> published -> closed; reopen with a reason.",
@@ -254,7 +255,8 @@ def audit_verify(workspace: WorkspaceOption = None) -> None:
     if report.ok:
         console.print(f"Audit chain intact: {report.links} link(s).")
         return
-    err_console.print(f"[bold red]audit chain broken[/] at link {report.broken_at}: {report.reason}", highlight=False)
+    err_console.print(f"[bold red]audit chain broken[/] at link {report.broken_at}: {escape(str(report.reason))}",
+                      highlight=False)
     raise typer.Exit(6)
 
 
@@ -277,7 +279,7 @@ def reproduce(run_id: Annotated[int, typer.Option("--run", help="Run id.")],
         err_console.print("  the inputs as known at the run no longer hash to the recorded fingerprint")
     err_console.print(f"  recorded {result.recorded_digest}, recomputed {result.recomputed_digest}")
     for line in result.differences[:20]:
-        err_console.print(f"  - {line}", highlight=False, soft_wrap=True)
+        err_console.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
     raise typer.Exit(6)
 
 
@@ -314,7 +316,7 @@ def statement(participant: Annotated[str, typer.Option("--participant", help="Pa
         result = build(ws, participant, period)
     finally:
         ws.close()
-    console.print(f"Statement for [bold]{participant}[/], {result.period} ({result.state})", highlight=False)
+    console.print(f"Statement for [bold]{escape(participant)}[/], {result.period} ({result.state})", highlight=False)
     if not result.lines:
         console.print("No entries: nothing was earned, adjusted or paid in this period. "
                       f"`attain explain --participant {participant} --period {result.period}` shows why.",

@@ -7,6 +7,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from attain.core.errors import AttainError, InputError
 
@@ -49,10 +50,10 @@ _register_all()
 
 def report_error(error: AttainError) -> int:
     """Print an Attain error (with every problem it carries) and return its exit code."""
-    err_console.print(f"[bold red]error:[/] {error}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
     if isinstance(error, InputError):
         for problem in error.problems[:200]:
-            err_console.print(f"  - {problem}", highlight=False, soft_wrap=True)
+            err_console.print(f"  - {problem}", highlight=False, soft_wrap=True, markup=False)
         if len(error.problems) > 200:
             err_console.print(f"  ... and {len(error.problems) - 200} more problems")
     return error.exit_code

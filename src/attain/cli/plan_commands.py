@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from attain.core.errors import PlanError
@@ -26,7 +27,7 @@ def check(files: FilesArgument) -> None:
     errors = [p for p in problems if p.is_error]
     for problem in problems:
         colour = "red" if problem.is_error else "yellow"
-        console.print(f"[{colour}]{problem.severity}[/] {problem}", highlight=False)
+        console.print(f"[{colour}]{problem.severity}[/] {escape(str(problem))}", highlight=False)
     if errors:
         raise PlanError(f"{len(errors)} error(s) in {len(files)} plan file(s)")
     for plan in loaded:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -41,7 +42,7 @@ def init(
     workspace = init_workspace(directory, name=name, currency=currency)
     url = workspace.engine.url.render_as_string(hide_password=True)
     workspace.close()
-    console.print(f"Created workspace [bold]{directory}[/] (store: {url})", highlight=False)
+    console.print(f"Created workspace [bold]{escape(str(directory))}[/] (store: {escape(url)})", highlight=False)
     console.print("Next: put plans in plans/, then `attain import participants FILE` ...")
 
 
@@ -105,12 +106,12 @@ def import_(
         f"{report.rejected} rejected", highlight=False,
     )
     for warning in report.warnings:
-        err_console.print(f"[yellow]Warning: {warning}[/]", highlight=False, soft_wrap=True)
+        err_console.print(f"[yellow]Warning: {escape(str(warning))}[/]", highlight=False, soft_wrap=True)
     if report.reject_file is not None:
-        err_console.print(f"[yellow]{report.rejected} rejected row(s) written to {report.reject_file}[/]",
+        err_console.print(f"[yellow]{report.rejected} rejected row(s) written to {escape(str(report.reject_file))}[/]",
                           highlight=False)
         for problem in report.problems[:20]:
-            err_console.print(f"  - {problem}", highlight=False, soft_wrap=True)
+            err_console.print(f"  - {problem}", highlight=False, soft_wrap=True, markup=False)
         if len(report.problems) > 20:
             err_console.print(f"  ... and {len(report.problems) - 20} more (see the reject file)")
 
@@ -152,7 +153,7 @@ def credits(
     if listing.credits:
         console.print(f"Total credited: {format_money(total, listing.currency)}", highlight=False)
     for problem in listing.problems:
-        err_console.print(f"[yellow]warning:[/] {problem}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {escape(str(problem))}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,7 @@ pure (engine.columns).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 from collections.abc import Collection, Iterator, Mapping
@@ -31,12 +32,15 @@ POSTGRES_URL_ENV = "ATTAIN_POSTGRES_URL"
 # Spark also keeps the plan of every finished query for its UI (1,000 by default), and a compiled
 # plan is large: a long-lived session would fill its heap with them (a startup setting, so only a
 # session connect() builds gets it).
+# Its console progress bars would be written over a command's own output.
 SPARK_TUNING = {"spark.sql.analyzer.maxIterations": "1000", "spark.sql.execution.arrow.pyspark.enabled": "true",
-                "spark.sql.ui.retainedExecutions": "50"}
+                "spark.sql.ui.retainedExecutions": "50", "spark.ui.showConsoleProgress": "false"}
 
 
-def connect(executor: str = "duckdb", url: str | None = None, session: Any = None) -> Any:
-    """An Ibis backend for `executor`: in-process DuckDB, a PostgreSQL database, or a Spark session."""
+def connect(executor: str = "duckdb", url: str | None = None, session: Any = None,
+            conf: Mapping[str, str] | None = None) -> Any:
+    """An Ibis backend for `executor`: in-process DuckDB, a PostgreSQL database, or a Spark session
+    (`session`, or one built with the settings `conf`, such as `spark.master`, over the ones below)."""
     import ibis
 
     if executor == "duckdb":
@@ -54,18 +58,24 @@ def connect(executor: str = "duckdb", url: str | None = None, session: Any = Non
     if executor == "spark":
         from attain.engine.vectorized.numeric import SPARK_SETTINGS
 
+        # The caller's settings win over the tuning; the exactness settings are checked below
+        # (a session that contradicts them is refused, never silently used).
+        wanted = {**SPARK_SETTINGS, **SPARK_TUNING, **(conf or {})}
         if session is None:
             from pyspark.sql import SparkSession
 
             builder = SparkSession.builder.appName("attain")
-            for key, value in {**SPARK_SETTINGS, **SPARK_TUNING}.items():
+            for key, value in wanted.items():
                 builder = builder.config(key, value)
             session = builder.getOrCreate()
+            # Stopped when the process ends, before PySpark shuts its gateway down (atexit runs
+            # last in, first out): a cluster's executors are released, not killed with the JVM.
+            atexit.register(session.stop)
         con = ibis.pyspark.connect(session)
         # Set on the session, also on one passed in (they are per-session SQL settings), where it
         # differs; a platform may refuse to set one, so a tuning setting is optional and the
         # exactness settings are then checked (a cluster's own configuration may hold them).
-        for key, value in {**SPARK_SETTINGS, **SPARK_TUNING}.items():
+        for key, value in wanted.items():
             if _spark_conf(session, key) != value:
                 with contextlib.suppress(Exception):
                     session.conf.set(key, value)

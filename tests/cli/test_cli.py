@@ -157,3 +157,23 @@ def test_messages_keep_their_square_brackets(tmp_path):
                           env={k: v for k, v in os.environ.items() if k != "ATTAIN_POSTGRES_URL"})
     assert done.returncode == 5
     assert "set url under [postgres] in attain.toml" in " ".join(done.stderr.split())
+
+
+@pytest.mark.parametrize(("executor", "missing", "extra"), [("postgres", "psycopg", "postgres"),
+                                                              ("spark", "pyspark", "spark")])
+def test_an_executor_whose_extra_is_not_installed_says_which_to_install(tmp_path, executor, missing, extra):
+    assert attain("init", str(tmp_path / "ws")).returncode == 0
+    (tmp_path / "ws" / "plans" / "p.yaml").write_text(
+        "plan: p\nname: P\ncurrency: USD\nmetrics:\n  bookings: {sum: amount}\ncomponents:\n"
+        "  - {id: c, kind: flat_rate, metric: bookings, period: quarter, rate: 5%}\n", encoding="utf-8")
+    (tmp_path / "people.csv").write_text("id,name,role\nr1,Ana,ae\n", encoding="utf-8")
+    assert attain("import", "participants", str(tmp_path / "people.csv"), cwd=tmp_path / "ws").returncode == 0
+    assert attain("import", "plans", "plans", cwd=tmp_path / "ws").returncode == 0
+    # The package cannot be imported in this process, as when its extra is not installed.
+    script = (f"import sys; sys.modules[{missing!r}] = None; sys.argv = ['attain', 'calc', '--period', '2026-Q1', "
+              f"'--executor', {executor!r}]; from attain.cli.main import run; run()")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path / "ws",
+                          timeout=120, env={**os.environ, "ATTAIN_POSTGRES_URL": "postgresql://u@127.0.0.1/x"})
+    assert done.returncode == 5, done.stderr
+    assert f"needs the {extra} extra" in done.stderr and f"pip install 'attain[{extra}]'" in done.stderr
+    assert "Traceback" not in done.stderr

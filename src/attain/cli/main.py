@@ -50,7 +50,7 @@ _register_all()
 
 def report_error(error: AttainError) -> int:
     """Print an Attain error (with every problem it carries) and return its exit code."""
-    err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     if isinstance(error, InputError):
         for problem in error.problems[:200]:
             err_console.print(f"  - {problem}", highlight=False, soft_wrap=True, markup=False)

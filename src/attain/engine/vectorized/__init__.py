@@ -25,6 +25,7 @@ from attain.core.periods import CALENDAR, FiscalCalendar, Period
 from attain.core.plan import Plan
 
 EXECUTORS = ("duckdb", "postgres", "spark")
+_EXTRA = "pip install 'attain[{}]'"
 POSTGRES_URL_ENV = "ATTAIN_POSTGRES_URL"
 # Also set by connect("spark"), for speed and depth rather than exactness: a compiled plan nests
 # deeply (Spark's analyzer gives up after 100 passes by default), and with Arrow the small
@@ -49,7 +50,11 @@ def connect(executor: str = "duckdb", url: str | None = None, session: Any = Non
         target = url or os.environ.get(POSTGRES_URL_ENV)
         if not target:
             raise UnsupportedError(f"the postgres executor needs a database URL (set {POSTGRES_URL_ENV})")
-        con = ibis.connect(target.replace("postgresql+psycopg://", "postgres://"))
+        try:
+            con = ibis.connect(target.replace("postgresql+psycopg://", "postgres://"))
+        except ImportError as exc:
+            raise UnsupportedError(f"the postgres executor needs the postgres extra: {_EXTRA.format('postgres')}"
+                                   ) from exc
         # A compiled plan is one long expression over few rows per payee: its cost estimate passes
         # jit_above_cost, and JIT-compiling it takes PostgreSQL minutes (and gigabytes) for a
         # query that runs in milliseconds.
@@ -57,6 +62,12 @@ def connect(executor: str = "duckdb", url: str | None = None, session: Any = Non
         return con
     if executor == "spark":
         from attain.engine.vectorized.numeric import SPARK_SETTINGS
+
+        try:
+            import pyspark  # noqa: F401
+        except ImportError as exc:
+            raise UnsupportedError(f"the spark executor needs the spark extra (and Java 17): {_EXTRA.format('spark')}"
+                                   ) from exc
 
         # The caller's settings win over the tuning; the exactness settings are checked below
         # (a session that contradicts them is refused, never silently used).

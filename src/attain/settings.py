@@ -198,9 +198,10 @@ def _postgres_url(table: Mapping[str, Any], bad: Any) -> str:
     if not isinstance(url, str):
         bad("postgres.url", "a database URL in quotes", url)
         return ""
-    if url.strip() and not url.strip().startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+    url = url.strip()
+    if url and not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         bad("postgres.url", "a PostgreSQL URL (postgresql://user@host/database)", url)
-    return url.strip()
+    return url
 
 
 def _spark(table: Mapping[str, Any], bad: Any) -> dict[str, str]:

@@ -75,13 +75,16 @@ def connect(executor: str = "duckdb", url: str | None = None, session: Any = Non
         if session is None:
             from pyspark.sql import SparkSession
 
+            running = SparkSession.getActiveSession()
             builder = SparkSession.builder.appName("attain")
             for key, value in wanted.items():
                 builder = builder.config(key, value)
             session = builder.getOrCreate()
-            # Stopped when the process ends, before PySpark shuts its gateway down (atexit runs
-            # last in, first out): a cluster's executors are released, not killed with the JVM.
-            atexit.register(session.stop)
+            if running is None:
+                # Stopped when the process ends, before PySpark shuts its gateway down (atexit runs
+                # last in, first out): a cluster's executors are released, not killed with the JVM.
+                # A session this process already had (a run's earlier plan) is registered once.
+                atexit.register(session.stop)
         con = ibis.pyspark.connect(session)
         # Set on the session, also on one passed in (they are per-session SQL settings), where it
         # differs; a platform may refuse to set one, so a tuning setting is optional and the

@@ -8,8 +8,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
+from attain.cli.consoles import stdout_console
 from attain.core.errors import InputError
 
 
@@ -51,7 +51,7 @@ def bench(
     if output_format == "json":
         typer.echo(json.dumps(asdict(result)))
         return
-    console = Console()
+    console = stdout_console()
     console.print(f"{result.rows:,} credited rows ({result.deals:,} deals), {result.payees:,} payees, "
                   f"{result.keys} keys, executor {result.executor}, {result.threads} DuckDB thread(s)")
     if result.load_seconds is not None:

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from attain.cli.consoles import stdout_console
 from attain.cli.options import WorkspaceOption
 
-console = Console()
+console = stdout_console()
 
 
 def bulk(

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
+from attain.cli.consoles import stderr_console, stdout_console
 from attain.cli.options import WorkspaceOption
 from attain.core.errors import InputError, NotFoundError
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from attain.core.plan import Plan
     from attain.engine.results import CalcResult
 
-console = Console()
+console = stdout_console()
 
 
 class OutputFormat(StrEnum):
@@ -91,7 +91,7 @@ def calc(
 def _print_problems(results: list[CalcResult]) -> None:
     problems = [p for r in results for p in r.problems]
     if problems:
-        err = Console(stderr=True)
+        err = stderr_console()
         err.print(f"[yellow]{len(problems)} warning(s) met while calculating:[/]")
         for problem in problems[:50]:
             err.print(f"  - {problem}", highlight=False, markup=False)

@@ -8,16 +8,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from attain.cli.consoles import stdout_console
 from attain.core.money import format_ratio
 
 if TYPE_CHECKING:
     from attain.app.demo import DemoOutcome
 
-console = Console()
+console = stdout_console()
 
 
 def demo(

@@ -8,18 +8,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from attain.cli.consoles import stderr_console, stdout_console
 from attain.cli.options import WorkspaceOption
 from attain.core.money import ZERO, format_money
 
 if TYPE_CHECKING:
     from attain.app.workspace import Workspace
 
-console = Console()
-err_console = Console(stderr=True)
+console = stdout_console()
+err_console = stderr_console()
 
 UserOption = Annotated[
     str | None,

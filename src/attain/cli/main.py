@@ -6,9 +6,9 @@ import importlib
 import sys
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from attain.cli.consoles import stderr_console
 from attain.core.errors import AttainError, InputError
 
 app = typer.Typer(
@@ -18,7 +18,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
+err_console = stderr_console()
 
 # Each module holds one family of commands and exposes `register(app)`; keeping the list here
 # lets families be developed side by side without touching each other.

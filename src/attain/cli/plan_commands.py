@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from attain.cli.consoles import stdout_console
 from attain.core.errors import PlanError
 
-console = Console()
+console = stdout_console()
 plan_app = typer.Typer(help="Check, test and document plan files.", no_args_is_help=True)
 
 FilesArgument = Annotated[list[Path], typer.Argument(help="Plan files (YAML).", exists=False)]

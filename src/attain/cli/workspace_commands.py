@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from attain.cli.consoles import stderr_console, stdout_console
 from attain.cli.options import WorkspaceOption
 from attain.core.money import ZERO, format_money
 
-console = Console()
-err_console = Console(stderr=True)
+console = stdout_console()
+err_console = stderr_console()
 
 PROGRESS_MIN_ROWS = 20_000
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from attain.core.expressions import Clause, evaluate, names
-from attain.core.money import ONE, ZERO, RoundingPoint, minor_unit, round_money
+from attain.core.money import ONE, ZERO, RoundingPoint, minor_unit
 from attain.core.periods import Period
 from attain.core.plan import ComponentBase, Gate, Limit, Plan, Reduction
 from attain.core.records import Credit
 from attain.engine.attribution import attribute, round_each
+from attain.engine.exact import Exact, exact, round_exact, shown
 from attain.engine.results import DealAttribution, GateResult, LimitResult, ReductionResult
 from attain.engine.scope import Scope
 
@@ -52,30 +54,33 @@ def check_gates(gates: Sequence[Gate], env: dict[str, object]) -> tuple[GateResu
 
 
 def apply_reductions(
-    reductions: Sequence[Reduction], env: dict[str, object], amount: Decimal
-) -> tuple[Decimal, tuple[ReductionResult, ...]]:
+    reductions: Sequence[Reduction], env: dict[str, object], amount: Exact
+) -> tuple[Fraction, tuple[ReductionResult, ...]]:
+    """Each reduction term that holds takes its share, exactly (shown to 38 digits in the reasons)."""
     results = []
+    current = exact(amount)
     for reduction in reductions:
         trace: list[Clause] = []
         applies = evaluate(reduction.condition, env, trace) is True
-        after = amount * (ONE - min(reduction.reduce_by, ONE)) if applies else amount
+        after = current * exact(ONE - min(reduction.reduce_by, ONE)) if applies else current
         results.append(ReductionResult(
             text=reduction.text, label=reduction.label, applied=applies, reduce_by=reduction.reduce_by,
-            before=amount, after=after, clauses=tuple(trace),
+            before=shown(current), after=shown(after), clauses=tuple(trace),
         ))
-        amount = after
-    return amount, tuple(results)
+        current = after
+    return current, tuple(results)
 
 
 def apply_limit(kind: str, scope_name: str, limit: Limit | None, target: Decimal | None,
-                amount: Decimal) -> tuple[Decimal, LimitResult | None]:
-    """Cap (an upper limit) or floor (a lower limit) on an amount."""
+                amount: Exact) -> tuple[Fraction, LimitResult | None]:
+    """Cap (an upper limit) or floor (a lower limit) on an exact amount."""
+    current = exact(amount)
     if limit is None:
-        return amount, None
+        return current, None
     value = limit.resolve(target)
-    after = min(amount, value) if kind == "cap" else max(amount, value)
+    after = min(current, exact(value)) if kind == "cap" else max(current, exact(value))
     return after, LimitResult(kind=kind, scope=scope_name, limit=value, description=limit.describe(),
-                              before=amount, after=after)
+                              before=shown(current), after=shown(after))
 
 
 def finish(
@@ -83,14 +88,15 @@ def finish(
     component: ComponentBase,
     participant_id: str,
     period: Period,
-    gross: Decimal,
+    gross: Exact,
     credits: Sequence[Credit],
-    weights: Sequence[Decimal] | None,
+    weights: Sequence[Exact] | None,
     extra_env: Mapping[str, object],
 ) -> Finished:
     """Reductions, then the component's cap and floor, then gates; round once; attribute to deals.
 
-    Gates come last so a failed gate always pays zero, whatever a floor would guarantee.
+    Gates come last so a failed gate always pays zero, whatever a floor would guarantee. The
+    amount stays exact until the declared rounding.
     """
     plan: Plan = scope.plan
     env = condition_env(scope, component, participant_id, period, extra_env)
@@ -103,7 +109,7 @@ def finish(
             limits.append(result)
     gates = check_gates(component.gates, env)
     if any(not g.passed for g in gates):
-        amount = ZERO
+        amount = Fraction(0)
     policy = plan.rounding
     currency = plan.currency
     quantum = minor_unit(currency)
@@ -113,9 +119,9 @@ def finish(
         if deal_amounts:
             rounded = sum(deal_amounts, ZERO).quantize(quantum)
         else:
-            rounded = round_money(amount, currency, policy.mode)
+            rounded = round_exact(amount, currency, policy.mode)
     else:
-        rounded = round_money(amount, currency, policy.mode)
+        rounded = round_exact(amount, currency, policy.mode)
         if weights is not None:
             deal_amounts = attribute(rounded, weights, quantum)
     if weights is not None and credits and deal_amounts is None:

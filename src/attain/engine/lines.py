@@ -47,7 +47,7 @@ def figure_line(
         outcome = pay(component, figures) if value is not None else Outcome(amount=ZERO)
         weights = None
         if metric is not None and metric.uses_credits and credits:
-            weights = deltas(metric, credits, lambda v: pay(component, _with_value(figures, v)).amount)
+            weights = deltas(metric, credits, lambda v: pay(component, _with_value(figures, v)).exact_amount)
     except NeedsQuota:
         outcome, weights = Outcome(amount=ZERO), None
         notes.append(f"no quota for {component.quota_key} in {period.label}: nothing can be paid on attainment")
@@ -56,7 +56,7 @@ def figure_line(
     if outcome.note:
         notes.append(outcome.note)
     extra = {"value": figures.value, "quota": quota, "attainment": figures.attainment}
-    done = finish(scope, component, participant_id, period, outcome.amount, credits, weights, extra)
+    done = finish(scope, component, participant_id, period, outcome.exact_amount, credits, weights, extra)
     return PayoutLine(
         participant_id=participant_id, plan_id=plan.id, plan_version=plan.version,
         component_id=component.id, component_label=component.label, kind=kind, period=period.label,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 from attain.core.expressions import Clause
 from attain.core.money import ZERO
 from attain.core.problems import Problem
+from attain.engine.exact import shown
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +36,12 @@ class Outcome:
     amount: Decimal
     slices: tuple[Slice, ...] = ()
     note: str = ""
+    # The exact amount when `amount` (shown to 38 digits) is a fraction's approximation.
+    exact: Fraction | None = None
+
+    @property
+    def exact_amount(self) -> Fraction:
+        return self.exact if self.exact is not None else Fraction(self.amount)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,16 +54,29 @@ class Figures:
 
     @property
     def attainment(self) -> Decimal | None:
-        if self.quota is None or self.quota == 0:
-            return None
-        return self.value / self.quota
+        """Value / quota as shown (38 digits); mechanics compare `exact_attainment`."""
+        exact = self.exact_attainment
+        return None if exact is None else shown(exact)
 
     @property
     def base_rate(self) -> Decimal | None:
-        """The OTE-derived rate: target incentive / quota."""
+        """The OTE-derived rate as shown: target incentive / quota."""
+        exact = self.exact_base_rate
+        return None if exact is None else shown(exact)
+
+    @property
+    def exact_attainment(self) -> Fraction | None:
+        if self.quota is None or self.quota == 0:
+            return None
+        return Fraction(self.value) / Fraction(self.quota)
+
+    @property
+    def exact_base_rate(self) -> Fraction | None:
+        """The OTE-derived rate, exactly: target incentive / quota."""
         if self.quota is None or self.quota == 0 or self.target_incentive is None:
             return None
-        return self.target_incentive / self.quota
+        return Fraction(self.target_incentive) / Fraction(self.quota)
+
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from attain.core.money import ZERO
 from attain.core.plan import Accelerator, Basis, Rate
 from attain.engine.columns import ColumnFigures, ColumnOps, Num
+from attain.engine.exact import shown
 from attain.engine.mechanics.common import bound_text, marginal_columns, marginal_slices
 from attain.engine.results import Figures, Outcome
 
@@ -42,7 +43,7 @@ def segments(component: Accelerator) -> list[tuple[Decimal, Decimal | None, Rate
 
 def pay(component: Accelerator, figures: Figures) -> Outcome:
     amount, slices = marginal_slices(figures, Basis.ATTAINMENT, segments(component))
-    return Outcome(amount=amount, slices=slices)
+    return Outcome(amount=shown(amount), exact=amount, slices=slices)
 
 
 def vectorize(component: Accelerator, figures: ColumnFigures, ops: ColumnOps) -> Num:

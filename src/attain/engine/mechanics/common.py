@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 
-from attain.core.money import ZERO, format_ratio
+from attain.core.money import format_ratio
 from attain.core.plan import Basis, Rate
 from attain.engine.columns import ColumnFigures, ColumnOps, Num
+from attain.engine.exact import exact, shown
 from attain.engine.results import Figures, Slice
 
 
@@ -15,33 +17,37 @@ class NeedsQuota(ValueError):
     """An attainment-based mechanic was asked to pay without a quota."""
 
 
-def position(figures: Figures, basis: Basis) -> Decimal:
-    """Where the payee stands on the basis: attainment ratio or metric amount."""
+def position(figures: Figures, basis: Basis) -> Fraction:
+    """Where the payee stands on the basis, exactly: attainment ratio or metric amount."""
     if basis is Basis.AMOUNT:
-        return figures.value
-    attainment = figures.attainment
+        return exact(figures.value)
+    attainment = figures.exact_attainment
     if attainment is None:
         raise NeedsQuota("attainment needs a quota above zero")
     return attainment
 
 
-def to_value(bound: Decimal, basis: Basis, figures: Figures) -> Decimal:
-    """A bound on the basis expressed in metric units (attainment bounds times quota)."""
+def to_value(bound: Decimal, basis: Basis, figures: Figures) -> Fraction:
+    """A bound on the basis expressed in metric units (attainment bounds times quota), exactly."""
     if basis is Basis.AMOUNT:
-        return bound
+        return exact(bound)
     if figures.quota is None or figures.quota == 0:
         raise NeedsQuota("attainment bounds need a quota above zero")
-    return bound * figures.quota
+    return exact(bound) * exact(figures.quota)
 
 
-def effective_rate(rate: Rate, figures: Figures) -> Decimal:
-    """A fixed rate, or the derived one (TI / quota); a derived rate without a quota cannot pay."""
-    if rate.derived and figures.base_rate is None:
+def effective_rate(rate: Rate, figures: Figures) -> Fraction:
+    """A fixed rate, or the derived one (TI / quota), exactly; a derived rate without a quota
+    cannot pay. Never cut to 38 digits: the product it enters is rounded once, at the line."""
+    if rate.fixed is not None:
+        return exact(rate.fixed) * exact(rate.multiplier)
+    base = figures.exact_base_rate
+    if base is None:
         raise NeedsQuota("a rate derived as target incentive / quota needs both")
-    return rate.resolve(figures.base_rate)
+    return base * exact(rate.multiplier)
 
 
-def reached(pos: Decimal, threshold: Decimal, inclusive: bool) -> bool:
+def reached(pos: Fraction | Decimal, threshold: Decimal, inclusive: bool) -> bool:
     return pos >= threshold if inclusive else pos > threshold
 
 
@@ -55,21 +61,24 @@ def marginal_slices(
     figures: Figures,
     basis: Basis,
     segments: Sequence[tuple[Decimal, Decimal | None, Rate, str]],
-) -> tuple[Decimal, tuple[Slice, ...]]:
-    """Pay each slice of the metric between consecutive bounds at that segment's rate."""
-    total = ZERO
+) -> tuple[Fraction, tuple[Slice, ...]]:
+    """Pay each slice of the metric between consecutive bounds at that segment's rate (exactly;
+    the slices show their figures to 38 digits)."""
+    total = Fraction(0)
     slices: list[Slice] = []
+    value = exact(figures.value)
     for lower, upper, rate, label in segments:
         low = to_value(lower, basis, figures)
         high = None if upper is None else to_value(upper, basis, figures)
-        top = figures.value if high is None else min(figures.value, high)
+        top = value if high is None else min(value, high)
         base = top - low
         if base <= 0:
             continue
         effective = effective_rate(rate, figures)
         amount = base * effective
         total += amount
-        slices.append(Slice(label=label, lower=lower, upper=upper, base=base, rate=effective, amount=amount))
+        slices.append(Slice(label=label, lower=lower, upper=upper, base=shown(base), rate=shown(effective),
+                            amount=shown(amount)))
     return total, tuple(slices)
 
 

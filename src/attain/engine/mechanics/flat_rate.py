@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from attain.core.plan import FlatRate
 from attain.engine.columns import ColumnFigures, ColumnOps, Num
+from attain.engine.exact import exact, shown
 from attain.engine.mechanics.common import effective_rate
 from attain.engine.results import Figures, Outcome, Slice
 
 
 def pay(component: FlatRate, figures: Figures) -> Outcome:
     rate = effective_rate(component.rate, figures)
-    amount = figures.value * rate
+    amount = exact(figures.value) * rate
     return Outcome(
-        amount=amount,
+        amount=shown(amount), exact=amount,
         slices=(Slice(label=f"all {component.metric}", lower=None, upper=None,
-                      base=figures.value, rate=rate, amount=amount),),
+                      base=figures.value, rate=shown(rate), amount=shown(amount)),),
     )
 
 

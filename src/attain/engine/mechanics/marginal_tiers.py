@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from attain.core.plan import MarginalTiers
 from attain.engine.columns import ColumnFigures, ColumnOps, Num
+from attain.engine.exact import shown
 from attain.engine.mechanics.common import bound_text, marginal_columns, marginal_slices
 from attain.engine.results import Figures, Outcome
 
@@ -16,7 +17,7 @@ def pay(component: MarginalTiers, figures: Figures) -> Outcome:
         for t in component.tiers
     ]
     amount, slices = marginal_slices(figures, component.basis, segments)
-    return Outcome(amount=amount, slices=slices)
+    return Outcome(amount=shown(amount), exact=amount, slices=slices)
 
 
 def vectorize(component: MarginalTiers, figures: ColumnFigures, ops: ColumnOps) -> Num:

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from attain.core.money import ONE, ZERO, allocate, minor_unit, round_money
+from attain.core.money import ONE, ZERO, allocate, minor_unit
 from attain.core.periods import Period
 from attain.core.plan import ComponentBase, Pool, SplitMethod
 from attain.engine.adjust import finish
 from attain.engine.columns import ColumnFigures, ColumnOps, Num
+from attain.engine.exact import round_exact
 from attain.engine.mechanics.common import NeedsQuota
 from attain.engine.results import Figures, MetricReading, Outcome, PayoutLine, PoolShare
 from attain.engine.scope import Scope
@@ -51,7 +52,7 @@ def team_pool(component: Pool, scope: Scope, team: str, period: Period, pay: Pay
     except NeedsQuota:
         outcome = Outcome(amount=ZERO, note=f"team {team} has no quota for {component.quota_key}")
     currency = scope.plan.currency
-    amount = round_money(outcome.amount, currency, scope.plan.rounding.mode)
+    amount = round_exact(outcome.exact_amount, currency, scope.plan.rounding.mode)
     quantum = minor_unit(currency)
     shares: dict[str, list[tuple[str, str, Decimal, Decimal, Decimal]]] = {m: [] for m in members}
     if members:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 from attain.core.money import ZERO
 from attain.core.plan import BoundaryOwner, RetroactiveTiers, Tier
 from attain.engine.columns import ColumnFigures, ColumnOps, Num
+from attain.engine.exact import exact, shown
 from attain.engine.mechanics.common import bound_text, effective_rate, position
 from attain.engine.results import Figures, Outcome, Slice
 
 
-def tier_reached(component: RetroactiveTiers, pos: Decimal) -> Tier | None:
+def tier_reached(component: RetroactiveTiers, pos: Fraction | Decimal) -> Tier | None:
     """The tier owning `pos`; a shared boundary belongs to the upper or lower tier as declared."""
     tiers = component.tiers
     for index, tier in enumerate(tiers):
@@ -33,11 +35,12 @@ def pay(component: RetroactiveTiers, figures: Figures) -> Outcome:
     if tier is None:
         return Outcome(amount=ZERO, note="no tier reached")
     rate = effective_rate(tier.rate, figures)
-    amount = figures.value * rate
+    amount = exact(figures.value) * rate
     label = tier.label or f"{bound_text(tier.lower, component.basis)}-{bound_text(tier.upper, component.basis)}"
     return Outcome(
-        amount=amount,
-        slices=(Slice(label=label, lower=tier.lower, upper=tier.upper, base=figures.value, rate=rate, amount=amount),),
+        amount=shown(amount), exact=amount,
+        slices=(Slice(label=label, lower=tier.lower, upper=tier.upper, base=figures.value, rate=shown(rate),
+                      amount=shown(amount)),),
         note=f"tier reached: {label}; all {figures.value:,} paid at its rate",
     )
 

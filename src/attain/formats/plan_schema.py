@@ -53,7 +53,30 @@ class LimitModel(Strict):
     def _one_of(self) -> LimitModel:
         if (self.amount is None) == (self.multiple_of_target is None):
             raise ValueError("give exactly one of amount or multiple_of_target")
+        given = self.amount if self.amount is not None else self.multiple_of_target
+        if given is not None and given < 0:
+            raise ValueError(f"a cap or floor cannot be negative (got {given}): it would pay everyone below zero")
         return self
+
+    def resolved(self, target: Decimal | None) -> Decimal | None:
+        """The limit as an amount (a multiple of the target needs the target), None if unknown."""
+        if self.amount is not None:
+            return self.amount
+        if target is None or self.multiple_of_target is None:
+            return None
+        return self.multiple_of_target * target
+
+
+def check_cap_above_floor(cap: LimitModel | None, floor: LimitModel | None, target: Decimal | None) -> None:
+    """A cap below its floor pays nonsense (the floor lifts what the cap cut): refuse it."""
+    if cap is None or floor is None:
+        return
+    if cap.multiple_of_target is not None and floor.multiple_of_target is not None:
+        low, high = floor.multiple_of_target, cap.multiple_of_target
+    else:
+        low, high = floor.resolved(target), cap.resolved(target)  # type: ignore[assignment]
+    if low is not None and high is not None and high < low:
+        raise ValueError(f"the cap ({high}) is below the floor ({low})")
 
 
 class GateModel(Strict):
@@ -96,6 +119,11 @@ class ComponentModel(Strict):
     cap: LimitModel | None = None
     floor: LimitModel | None = None
     description: str = ""
+
+    @model_validator(mode="after")
+    def _limits(self) -> ComponentModel:
+        check_cap_above_floor(self.cap, self.floor, self.target_incentive)
+        return self
 
 
 class MilestoneModel(ComponentModel):
@@ -284,6 +312,12 @@ class EffectiveModel(Strict):
     start: date | None = Field(default=None, alias="from")
     end: date | None = Field(default=None, alias="to")
 
+    @model_validator(mode="after")
+    def _ordered(self) -> EffectiveModel:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"effective.to ({self.end}) is before effective.from ({self.start})")
+        return self
+
 
 class ExampleDealModel(Strict):
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -319,3 +353,40 @@ class PlanModel(Strict):
     components: list[AnyComponent] = Field(min_length=1)
     clauses: dict[Identifier, str] = {}
     examples: list[ExampleModel] = []
+
+    @model_validator(mode="after")
+    def _plan_rules(self) -> PlanModel:
+        target = sum((c.target_incentive or Decimal(0) for c in self.components), Decimal(0)) or None
+        check_cap_above_floor(self.cap, self.floor, target)
+        cycle = ratio_cycle({name: m.ratio for name, m in self.metrics.items() if m.ratio is not None})
+        if cycle:
+            raise ValueError("ratio metrics refer to each other in a circle: " + " -> ".join(cycle))
+        return self
+
+
+def ratio_cycle(ratios: dict[str, tuple[str, str]]) -> list[str]:
+    """The first circle among ratio metrics (a metric whose numerator or denominator leads back to
+    itself), as the names along it; empty when there is none."""
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(name: str) -> list[str]:
+        state[name] = 1
+        path.append(name)
+        for part in ratios.get(name, ()):
+            if state.get(part) == 1:
+                return [*path[path.index(part):], part]
+            if part in ratios and part not in state:
+                found = visit(part)
+                if found:
+                    return found
+        state[name] = 2
+        path.pop()
+        return []
+
+    for name in sorted(ratios):
+        if name not in state:
+            found = visit(name)
+            if found:
+                return found
+    return []

@@ -1,0 +1,74 @@
+"""Plans that would pay wrongly or crash later are refused when read (and so by `plan check`),
+each with the key and line at fault."""
+
+from __future__ import annotations
+
+import pytest
+
+from attain.core.errors import PlanError
+from attain.formats.plan_file import parse_plan
+
+PLAN = """
+plan: t
+name: T
+{top}
+metrics:
+  bookings: {{sum: amount}}
+{metrics}
+components:
+  - id: c
+    kind: flat_rate
+    metric: bookings
+    rate: 5%
+    target_incentive: 1000
+{component}
+"""
+
+
+def problems(top: str = "", metrics: str = "", component: str = "") -> list[str]:
+    try:
+        parse_plan(PLAN.format(top=top, metrics=metrics, component=component))
+    except PlanError as error:
+        return [p.message for p in error.problems]
+    return []
+
+
+def test_a_negative_cap_is_refused():
+    (message,) = problems(component="    cap: {amount: -100}")
+    assert "cannot be negative" in message and "-100" in message
+
+
+def test_a_negative_plan_floor_multiple_is_refused():
+    (message,) = problems(top="floor: {multiple_of_target: -1}")
+    assert "cannot be negative" in message
+
+
+def test_a_component_cap_below_its_floor_is_refused():
+    (message,) = problems(component="    cap: {amount: 100}\n    floor: {amount: 200}")
+    assert "the cap (100) is below the floor (200)" in message
+
+
+def test_a_plan_cap_of_1x_target_below_a_floor_of_2000_is_refused():
+    # the target incentive is 1,000, so a cap of 1x target is 1,000 < 2,000
+    (message,) = problems(top="cap: {multiple_of_target: 1}\nfloor: {amount: 2000}")
+    assert "the cap (1000) is below the floor (2000)" in message
+
+
+def test_effective_to_before_effective_from_is_refused():
+    (message,) = problems(top="effective: {from: 2026-07-01, to: 2026-01-01}")
+    assert message.startswith("effective.to (2026-01-01) is before effective.from (2026-07-01)")
+
+
+@pytest.mark.parametrize(("metrics", "circle"), [
+    ("  a: {ratio: [a, bookings]}", "a -> a"),
+    ("  a: {ratio: [b, bookings]}\n  b: {ratio: [bookings, a]}", "a -> b -> a"),
+    ("  a: {ratio: [b, bookings]}\n  b: {ratio: [c, bookings]}\n  c: {ratio: [a, bookings]}", "a -> b -> c -> a"),
+])
+def test_circular_ratio_metrics_are_refused_naming_the_circle(metrics, circle):
+    (message,) = problems(metrics=metrics)
+    assert message.endswith("ratio metrics refer to each other in a circle: " + circle)
+
+
+def test_a_cap_above_its_floor_and_chained_ratios_are_accepted():
+    assert problems(component="    cap: {amount: 200}\n    floor: {amount: 100}",
+                    metrics="  a: {ratio: [bookings, bookings]}\n  b: {ratio: [a, bookings]}") == []

@@ -72,3 +72,20 @@ def test_circular_ratio_metrics_are_refused_naming_the_circle(metrics, circle):
 def test_a_cap_above_its_floor_and_chained_ratios_are_accepted():
     assert problems(component="    cap: {amount: 200}\n    floor: {amount: 100}",
                     metrics="  a: {ratio: [bookings, bookings]}\n  b: {ratio: [a, bookings]}") == []
+
+
+def test_plan_check_warns_about_a_bounded_top_retroactive_tier(tmp_path):
+    from attain.app.plans import check_plan_files
+
+    text = PLAN.format(top="", metrics="", component="").replace(
+        "    kind: flat_rate\n    metric: bookings\n    rate: 5%\n",
+        "    kind: tiered\n    method: retroactive\n    metric: bookings\n    tiers:\n"
+        "      - {from: 0%, to: 100%, rate: 5%}\n      - {from: 100%, to: 150%, rate: 8%}\n")
+    path = tmp_path / "plan.yaml"
+    path.write_text(text)
+    _loaded, found = check_plan_files([path])
+    (warning,) = [p for p in found if p.code == "plan_tier_top_bounded"]
+    assert warning.severity == "warning" and "ends at 1.5" in warning.message
+    open_top = text.replace("{from: 100%, to: 150%, rate: 8%}", "{from: 100%, rate: 8%}")
+    path.write_text(open_top)
+    assert not [p for p in check_plan_files([path])[1] if p.code == "plan_tier_top_bounded"]

@@ -99,3 +99,21 @@ def test_exact_allocation_sums_to_the_whole_with_remainders_to_the_largest():
     assert allocate_exact(Decimal("10.00"), [Fraction(1), Fraction(2)], Decimal("0.01")) == (
         Decimal("3.33"), Decimal("6.67"))
 
+
+
+def test_above_a_bounded_top_retroactive_tier_the_top_rate_is_paid_and_said(pay):
+    tiers = """
+- id: tiers
+  kind: tiered
+  method: retroactive
+  metric: bookings
+  tiers:
+    - {from: 0%, to: 100%, rate: 5%}
+    - {from: 100%, to: 150%, rate: 8%}
+"""
+    line = pay(tiers, bookings="2000000", quota="1000000")
+    assert line.amount == Decimal("160000.00")  # 200%: all 2,000,000 at the top tier's 8%
+    assert any(note.startswith("above the top tier's upper bound 150.0%") for note in line.notes)
+    inside = pay(tiers, bookings="1200000", quota="1000000")
+    assert inside.amount == Decimal("96000.00")
+    assert not any("upper bound" in note for note in inside.notes)

@@ -101,6 +101,14 @@ def check_curves(loaded: LoadedPlan) -> list[Problem]:
     tiers a cap makes unreachable are warned about."""
     problems: list[Problem] = []
     for key, component in _figure_components(loaded.plan):
+        top = component.tiers[-1] if isinstance(component, RetroactiveTiers) and component.tiers else None
+        if top is not None and top.upper is not None:
+            problems.append(Problem(
+                code="plan_tier_top_bounded", severity="warning", file=loaded.path, line=loaded.line_of(key),
+                key=key, message=f"{component.id}: the top tier ends at {top.upper} and no tier covers what lies "
+                                 "above it; a position above it is paid at the top tier's rate (and the line says "
+                                 "so): write the top tier without `to` to say that is intended",
+            ))
         try:
             curve, scale = _curve(component)
         except (NeedsQuota, ValueError):

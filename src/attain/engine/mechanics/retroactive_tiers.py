@@ -37,11 +37,16 @@ def pay(component: RetroactiveTiers, figures: Figures) -> Outcome:
     rate = effective_rate(tier.rate, figures)
     amount = exact(figures.value) * rate
     label = tier.label or f"{bound_text(tier.lower, component.basis)}-{bound_text(tier.upper, component.basis)}"
+    note = f"tier reached: {label}; all {figures.value:,} paid at its rate"
+    if tier.upper is not None and tier is component.tiers[-1] and pos > tier.upper:
+        # A position above a bounded top tier stays in the top tier (never a higher, unwritten rate).
+        note = (f"above the top tier's upper bound {bound_text(tier.upper, component.basis)}: "
+                f"all {figures.value:,} paid at the top tier's rate ({label})")
     return Outcome(
         amount=shown(amount), exact=amount,
         slices=(Slice(label=label, lower=tier.lower, upper=tier.upper, base=figures.value, rate=shown(rate),
                       amount=shown(amount)),),
-        note=f"tier reached: {label}; all {figures.value:,} paid at its rate",
+        note=note,
     )
 
 

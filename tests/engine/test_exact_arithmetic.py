@@ -117,3 +117,14 @@ def test_above_a_bounded_top_retroactive_tier_the_top_rate_is_paid_and_said(pay)
     inside = pay(tiers, bookings="1200000", quota="1000000")
     assert inside.amount == Decimal("96000.00")
     assert not any("upper bound" in note for note in inside.notes)
+
+
+def test_a_months_share_of_a_quarters_quota_is_exact():
+    from attain.core.records import Quota
+    from attain.engine.measures import QuotaBook
+
+    book = QuotaBook([Quota(participant_id="rep", metric="bookings", period="2026-Q1", amount=Decimal(30))])
+    quota, note = book.quota("rep", "bookings", parse_period("2026-01"))
+    assert quota == Decimal(10) and note == "1/3 of the 2026-Q1 quota 30"
+    year = QuotaBook([Quota(participant_id="rep", metric="bookings", period="2026", amount=Decimal(120000))])
+    assert year.quota("rep", "bookings", parse_period("2026-Q2"))[0] == Decimal(30000)

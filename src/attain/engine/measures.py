@@ -148,8 +148,10 @@ class QuotaBook:
             return sum((a for _, a in inside), ZERO), f"sum of quotas {labels}"
         for p, amount in entries:
             if p.covers(period):
-                share = Decimal(period.kind.months) / Decimal(p.kind.months)
-                return amount * share, f"{period.kind.months}/{p.kind.months} of the {p.label} quota {amount:,}"
+                # Multiply before dividing: a third of a quarter's 30 is 10, never 9.999...9 (a
+                # share of 1/3 cut to 38 digits first).
+                share = amount * Decimal(period.kind.months) / Decimal(p.kind.months)
+                return share, f"{period.kind.months}/{p.kind.months} of the {p.label} quota {amount:,}"
         return None, "no quota"
 
 

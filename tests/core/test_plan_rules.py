@@ -89,3 +89,24 @@ def test_plan_check_warns_about_a_bounded_top_retroactive_tier(tmp_path):
     open_top = text.replace("{from: 100%, to: 150%, rate: 8%}", "{from: 100%, rate: 8%}")
     path.write_text(open_top)
     assert not [p for p in check_plan_files([path])[1] if p.code == "plan_tier_top_bounded"]
+
+
+def test_plan_check_reports_a_literal_division_by_zero_and_a_number_compared_with_a_text(tmp_path):
+    from attain.app.plans import check_plan_files
+
+    text = PLAN.format(top="", metrics="  big: {sum: amount, filter: \"amount / 0 > 5\"}",
+                       component="    gates: [\"3 > 'abc'\", \"csat >= 4\"]")
+    path = tmp_path / "plan.yaml"
+    path.write_text(text)
+    _loaded, found = check_plan_files([path])
+    faults = sorted((p.key, p.message) for p in found if p.code == "plan_expression_fault")
+    assert [key for key, _ in faults] == ["components[0].gates[0]", "metrics.big.filter"]
+    assert "a number compared with a text" in faults[0][1] and "division by zero" in faults[1][1]
+    assert all(p.severity == "error" and p.line for p in found if p.code == "plan_expression_fault")
+
+
+def test_static_faults_leave_sound_expressions_alone():
+    from attain.core.expressions import parse, static_faults
+
+    assert static_faults(parse("bookings / quota > 1 and region == 'east'")) == []
+    assert static_faults(parse("(bookings / 0) > 1")) == ["division by zero in bookings / 0"]

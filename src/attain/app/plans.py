@@ -13,6 +13,7 @@ from typing import Any
 
 from attain.core.dataset import DataSet
 from attain.core.errors import PlanError
+from attain.core.expressions import static_faults
 from attain.core.money import ZERO
 from attain.core.periods import CALENDAR, FiscalCalendar, PeriodKind, parse_period, period_of
 from attain.core.plan import (
@@ -49,7 +50,25 @@ def check_plan_files(paths: Iterable[Path]) -> tuple[list[LoadedPlan], list[Prob
             continue
         loaded.append(plan)
         problems.extend(check_curves(plan))
+        problems.extend(check_expressions(plan))
     return loaded, problems
+
+
+def check_expressions(loaded: LoadedPlan) -> list[Problem]:
+    """Gates, reductions and metric filters that can never hold a value (a literal division by zero,
+    a number compared with a text) are errors: at run time they would quietly pay nothing."""
+    plan = loaded.plan
+    found: list[tuple[str, Any]] = [(f"metrics.{m.name}.filter", m.filter) for m in plan.metrics if m.filter]
+    for index, component in enumerate(plan.components):
+        found += [(f"components[{index}].gates[{k}]", g.condition) for k, g in enumerate(component.gates)]
+        found += [(f"components[{index}].reductions[{k}]", r.condition)
+                  for k, r in enumerate(component.reductions)]
+    problems = []
+    for key, condition in found:
+        for fault in static_faults(condition):
+            problems.append(Problem(code="plan_expression_fault", file=loaded.path, line=loaded.line_of(key),
+                                    key=key, message=f"{plan.id}: {fault}; it can never hold a value"))
+    return problems
 
 
 def _figure_components(plan: Plan) -> Iterable[tuple[str, ComponentBase]]:

@@ -319,6 +319,22 @@ def names(expr: Expr) -> frozenset[str]:
     return frozenset(node.name for node in walk(expr) if isinstance(node, Name))
 
 
+def static_faults(expr: Expr) -> list[str]:
+    """What is wrong whatever the data: a division by a literal zero, or a literal number compared
+    with a literal text (both would quietly evaluate to no value, and so pay nothing)."""
+    faults: list[str] = []
+    for node in walk(expr):
+        if isinstance(node, Binary) and node.op == "/" and isinstance(node.right, Literal):
+            divisor = node.right.value
+            if isinstance(divisor, Decimal) and divisor == 0:
+                faults.append(f"division by zero in {to_text(node)}")
+        if isinstance(node, Compare) and isinstance(node.left, Literal) and isinstance(node.right, Literal):
+            kinds = {type(node.left.value), type(node.right.value)}
+            if kinds == {Decimal, str}:
+                faults.append(f"a number compared with a text in {to_text(node)}")
+    return faults
+
+
 def to_text(expr: Expr) -> str:
     """Render an expression back to canonical text (for explanations and plan documents)."""
     if isinstance(expr, Literal):

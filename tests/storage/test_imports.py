@@ -234,3 +234,20 @@ def test_large_file_path_scans_instead_of_looking_up_and_counts_the_same(
     assert (again.new, again.changed, again.unchanged, again.written) == (0, 0, 3, False)
     with pytest.raises(DataError):
         import_file(workspace, "deals", folder / "deals.csv", source="billing")
+
+
+def test_a_second_split_set_for_a_deal_from_another_source_is_refused_naming_both(
+        workspace: Workspace, tmp_path: Path) -> None:
+    # D2's splits (50/50) came from the default source; a second set from "crm" would make the
+    # deal sum to 200% and be credited to nobody.
+    folder = tmp_path / "data"
+    import_all(workspace, folder)
+    before = count(workspace)
+    with pytest.raises(DataError) as caught:
+        import_file(workspace, "splits", write(folder / "crm", "splits",
+                                               "deal_id,participant_id,share,role\nD2,R1,100,split\n"),
+                    source="crm")
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.row, problem.column, problem.value) == ("split_other_source", 2, "deal_id", "D2")
+    assert "from source 'default'" in problem.message and "this import is from source 'crm'" in problem.message
+    assert count(workspace) == before

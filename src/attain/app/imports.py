@@ -323,7 +323,9 @@ def _known_ids(conn: Any, kind: str, table: ParsedTable) -> KnownIds:
 # The problem's column, and how the record is named in it.
 OWNED_KINDS = {"deals": ("deal_id", "deal id"), "quotas": ("participant_id", "quota (participant, metric, period "
                                                                              "and effective date)"),
-               "participants": ("id", "participant (id and effective date)")}
+               "participants": ("id", "participant (id and effective date)"),
+               # A second split set for a deal from another source would make it sum to 200%.
+               "splits": ("deal_id", "deal's split set")}
 
 
 def _check_sources(conn: Any, kind: str, source: str, table: ParsedTable) -> ParsedTable:
@@ -345,7 +347,7 @@ def _check_sources(conn: Any, kind: str, source: str, table: ParsedTable) -> Par
             problems.append(Problem(code=f"{kind.rstrip('s')}_other_source", file=table.file, row=row.number,
                                     column=column, value=keys[row.number],
                                     message=f"this {noun} was imported from source {owner!r}; a record "
-                                            "belongs to one source"))
+                                            f"belongs to one source (this import is from source {source!r})"))
             rejected.add(row.number)
         else:
             kept.append(row)

@@ -251,3 +251,27 @@ def test_a_second_split_set_for_a_deal_from_another_source_is_refused_naming_bot
     assert (problem.code, problem.row, problem.column, problem.value) == ("split_other_source", 2, "deal_id", "D2")
     assert "from source 'default'" in problem.message and "this import is from source 'crm'" in problem.message
     assert count(workspace) == before
+
+
+@pytest.mark.parametrize(("rows", "loop", "since"), [
+    ("A,Ann,ae,east,B,,,\nB,Bob,manager,east,A,,,\n", "A -> B -> A", "from the start"),
+    # C has no manager until July; a later effective-dated row closes the loop A -> B -> C -> A
+    ("A,Ann,ae,east,B,,,\nB,Bob,manager,east,C,,,\nC,Cy,vp,east,,,,\nC,Cy,vp,east,A,,,2026-07-01\n",
+     "A -> B -> C -> A", "from 2026-07-01"),
+])
+def test_a_loop_of_managers_is_refused_at_import_and_in_a_data_folder(
+        workspace: Workspace, tmp_path: Path, rows: str, loop: str, since: str) -> None:
+    header = "id,name,role,team,manager_id,start_date,end_date,effective_from\n"
+    path = write(tmp_path / "data", "participants", header + rows)
+    before = count(workspace)
+    with pytest.raises(DataError) as caught:
+        import_file(workspace, "participants", path)
+    (problem,) = caught.value.problems
+    assert problem.code == "manager_loop" and problem.file == "participants.csv"
+    assert problem.message.startswith(f"managers form a loop {since}: {loop}")
+    assert count(workspace) == before
+    write(tmp_path / "data", "deals", "deal_id,owner_id,amount,currency,booked_on,status\n"
+                                      "D1,A,1000,USD,2026-07-15,won\n")
+    with pytest.raises(DataError) as folder:
+        load_folder(tmp_path / "data")
+    assert [p.code for p in folder.value.problems] == ["manager_loop"]

@@ -25,6 +25,8 @@ from attain.app.collector import without_cycle_collection
 from attain.app.workspace import Workspace, utc_now
 from attain.core.errors import DataError, InputError
 from attain.core.problems import Problem
+from attain.crediting.org import loop_problems
+from attain.formats.datafolder import build_org
 from attain.formats.records import (
     KINDS,
     KnownIds,
@@ -171,6 +173,8 @@ def import_file(
                 chunk = check_references(chunk, _known_ids(conn, kind, chunk), split_sums=grouper is None)
                 chunk = _check_sources(conn, kind, source, chunk)
                 problems.extend(chunk.problems)
+                if kind == "participants":  # read whole: the file's own org has no loop of managers
+                    problems.extend(loop_problems(build_org(chunk.records())[1], file=path.name))
                 rejected |= chunk.rejected
                 subjects |= chunk.rejected_subjects
                 records = chunk.records() if grouper is None else grouper.complete(chunk, problems, rejected)

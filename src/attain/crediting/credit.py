@@ -81,6 +81,14 @@ def credit_deals(
             for pid, share, rule in direct
         ]
         if rules.rollup:
+            for pid, _share, _rule in direct:
+                loop = org.loop_on(pid, credit_date)
+                if loop:
+                    problems.append(Problem(
+                        code="manager_loop", subject=f"deal {deal.id}",
+                        message=f"managers form a loop on {credit_date}: {' -> '.join((*loop, loop[0]))}; "
+                                f"{pid}'s credit is not rolled up through it",
+                    ))
             deal_credits.extend(
                 _rollups(deal, direct, org, credited, credit_date, fx_rate, delivered, rules)
             )
@@ -136,6 +144,8 @@ def _rollups(
     share_below: dict[str, Decimal] = defaultdict(lambda: ZERO)
     via: dict[str, list[str]] = defaultdict(list)
     for pid, share, _rule in direct:
+        if org.has_cycle(pid, credit_date):
+            continue  # a loop of managers would credit its members with each other's deals
         for manager in org.chain_above(pid, credit_date):
             if manager in holders:
                 continue

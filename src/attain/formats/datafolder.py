@@ -25,6 +25,7 @@ from attain.core.records import (
     QuotaEntry,
     Split,
 )
+from attain.crediting.org import loop_problems
 from attain.crediting.quotas import resolve_quotas
 from attain.formats.records import (
     NO_MAPPING,
@@ -96,6 +97,9 @@ def load_folder(path: Path, calendar: FiscalCalendar = CALENDAR,
         if kind in tables:
             tables[kind] = check_references(tables[kind], known)
             problems.extend(tables[kind].problems)
+    if "participants" in tables and not problems:
+        problems.extend(loop_problems(build_org(tables["participants"].records())[1],
+                                      file=tables["participants"].file))
     if problems:
         raise DataError(
             f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in data folder "

@@ -9,7 +9,12 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from attain.core.money import minor_unit
 from attain.engine.results import CalcResult, PayeeResult, PayoutLine
+
+# Attainment is written to 16 decimal places (half-even), the places every executor's working
+# type keeps: a never-ending ratio such as 1/3 reads the same whichever executor computed it.
+ATTAINMENT_PLACES = 16
 
 
 def plain(value: Decimal) -> str:
@@ -49,10 +54,28 @@ def to_jsonable(value: Any) -> Any:
 
 
 def line_json(line: PayoutLine) -> dict[str, Any]:
+    """A line with its amount and each deal's part in the currency's places, attainment at
+    ATTAINMENT_PLACES, and a pool's buckets as labelled objects."""
     data = to_jsonable(line)
     assert isinstance(data, dict)
-    data["amount"] = str(line.amount)
+    quantum = minor_unit(line.currency)
+    data["amount"] = str(line.amount.quantize(quantum))
+    for deal, shown in zip(line.deals, data["deals"], strict=True):
+        shown["amount"] = str(deal.amount.quantize(quantum))
+    if line.metric.attainment is not None:
+        data["metric"]["attainment"] = attainment_text(line.metric.attainment)
+    if line.pool is not None:
+        data["pool"]["buckets"] = [
+            {"bucket": bucket, "split": method, "bucket_amount": str(bucket_amount.quantize(quantum)),
+             "weight": plain(weight), "amount": str(amount.quantize(quantum))}
+            for bucket, method, bucket_amount, weight, amount in line.pool.buckets
+        ]
     return data
+
+
+def attainment_text(value: Decimal) -> str:
+    """An attainment ratio at ATTAINMENT_PLACES, in shortest form (0.98, 0.3333333333333333)."""
+    return plain(value.quantize(Decimal(1).scaleb(-ATTAINMENT_PLACES), rounding="ROUND_HALF_EVEN"))
 
 
 def payee_json(payee: PayeeResult) -> dict[str, Any]:

@@ -45,12 +45,21 @@ def run(
     )] = None,
     user: UserOption = None,
     workspace: WorkspaceOption = None,
+    import_plans: Annotated[bool, typer.Option(
+        "--import-plans", help="First record plans/ as new plan versions (as `attain import plans plans/`).",
+    )] = False,
 ) -> None:
     """Calculate a pay period and post the difference from what is already posted (one transaction)."""
     from attain.app.runs import run_period
 
     ws = _open(workspace)
     try:
+        if import_plans:
+            from attain.app.plan_versions import import_plans as record_plans
+
+            recorded = record_plans(ws, ws.settings.plans_dir, actor=_user(user))
+            console.print(f"plans/: {recorded.new} new and {recorded.changed} changed plan version(s) recorded",
+                          highlight=False)
         report = run_period(ws, period, user=_user(user), executor=executor)
     finally:
         ws.close()

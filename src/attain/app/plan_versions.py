@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 
 from attain.app.workspace import Workspace, utc_now
-from attain.core.errors import ConflictError, InputError, PlanError, UnsupportedError
+from attain.core.errors import ConflictError, DataError, InputError, PlanError, UnsupportedError
 from attain.core.periods import FiscalCalendar, Period
 from attain.core.plan import Plan
 from attain.core.problems import Problem
@@ -262,6 +262,16 @@ def refuse_failing_check(plans: Sequence[Plan], where: str = "") -> None:
         raise PlanError(f"plan {', '.join(failing)} does not pass `attain plan check`; nothing was calculated. "
                         "Fix the plan file, check it with `attain plan check plans/` and record it with "
                         "`attain import plans plans/`", problems)
+
+
+def refuse_error_problems(problems: Sequence[Problem], period_label: str) -> None:
+    """Raise DataError (exit 2) for problems of severity error met while calculating (a missing
+    exchange rate or quota, splits not summing to 100%): such a figure is not payable, so a run
+    posts nothing until the data is fixed. Warnings pass."""
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise DataError(f"{len(errors)} problem(s) of severity error met while calculating {period_label}; "
+                        "nothing was run or posted: fix the data (import it again) and run again", errors)
 
 
 # --- plans/ against the recorded versions ------------------------------------------------------

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from attain import __version__
 from attain.app.audit import record_change
 from attain.app.executors import EXECUTORS, calculate_with, choose_executor
-from attain.app.plan_versions import refuse_drift, refuse_failing_check
+from attain.app.plan_versions import refuse_drift, refuse_error_problems, refuse_failing_check
 from attain.app.workspace import Workspace, utc_now
 from attain.core.dataset import DataSet
 from attain.core.errors import ConflictError, InputError, NotFoundError, UnsupportedError
@@ -202,6 +202,7 @@ def run_period(ws: Workspace, label: str, *, user: str, executor: str | None = N
         start = ledger_start(conn, posted, ws)
         outcome = recalculate(pay_period=period, plans=plans, data=data, posted=posted,
                               calendar=calendar, ledger_start=start, calculate=calculation(chosen, ws.settings))
+        refuse_error_problems(outcome.problems, period.label)
         totals = totals_of(outcome.entries)
         problems = tuple(str(p) for p in outcome.problems)
         digest = entries_digest(outcome.entries)

@@ -41,6 +41,8 @@ def test_calc_exit_codes_say_what_is_wrong(tmp_path: Path) -> None:
     refused = attain("run", "--period", "2026-Q1", cwd=ws)
     assert refused.returncode == 2 and "nothing was run or posted" in refused.stderr
     for command in (("calc", "--period", "2026-Q1", "--participant", "nobody"),
-                    ("explain", "--period", "2026-Q1", "--participant", "nobody")):
+                    ("explain", "--period", "2026-Q1", "--participant", "nobody"),
+                    ("statement", "--period", "2026-Q1", "--participant", "nobody"),
+                    ("credits", "--period", "2026-Q1", "--participant", "nobody")):
         unknown = attain(*command, cwd=ws)
         assert unknown.returncode == 3 and "'nobody' is not in the store" in unknown.stderr

@@ -200,3 +200,16 @@ def _period(label: str, calendar: FiscalCalendar) -> Period:
         return parse_period(label, calendar)
     except ValueError as exc:
         raise DataError(f"--period: {exc}") from None
+
+
+def require_participant(ws: Workspace, participant: str) -> None:
+    """Raise NotFoundError (exit 3) for a participant the store has never recorded: every command
+    taking `--participant` says so instead of printing an empty statement or listing."""
+    from attain.storage.payee_reads import read_participants
+    from attain.storage.versions import known_import
+
+    with ws.engine.connect() as conn:
+        known = read_participants(conn, known_import(conn, None), {participant}).participant(participant)
+    if known is None:
+        raise NotFoundError(f"participant {participant!r} is not in the store (import it with "
+                            "`attain import participants FILE`)")

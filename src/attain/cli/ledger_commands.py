@@ -156,9 +156,11 @@ def adjust_add(
 ) -> None:
     """Record a pending adjustment."""
     from attain.app.adjustments import add_adjustment
+    from attain.app.calculation import require_participant
 
     ws = _open(workspace)
     try:
+        require_participant(ws, participant)
         adjustment = add_adjustment(ws, participant_id=participant, period=period, amount=amount, reason=reason,
                                     user=_user(user), plan_id=plan, currency=currency)
     finally:
@@ -318,10 +320,12 @@ def reconcile(period: PeriodOption,
 def statement(participant: Annotated[str, typer.Option("--participant", help="Participant id.")],
               period: PeriodOption, workspace: WorkspaceOption = None) -> None:
     """A payee's statement for a pay period, from the ledger: every entry with its explanation."""
+    from attain.app.calculation import require_participant
     from attain.app.statements import statement as build
 
     ws = _open(workspace)
     try:
+        require_participant(ws, participant)
         result = build(ws, participant, period)
     finally:
         ws.close()

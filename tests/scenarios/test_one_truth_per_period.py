@@ -177,3 +177,21 @@ def test_a_plan_that_plan_check_refuses_is_refused_by_every_command_that_compute
             refused()
         assert caught.value.exit_code == 2 and {p.code for p in caught.value.problems} == {"plan_curve_falls"}
     assert posted(workspace) == 0
+
+
+MONTHLY = QUARTERLY.replace("period: quarter", "period: month")
+
+
+def test_a_monthly_plan_changing_version_in_august_takes_each_months_version_as_the_run_does(workspace):
+    put_plans(workspace, v1=MONTHLY.replace("VERSION", "1").replace("EFFECTIVE", "{to: 2026-07-31}")
+              .replace("RATE", "10%"),
+              v2=MONTHLY.replace("VERSION", "2").replace("EFFECTIVE", "{from: 2026-08-01}").replace("RATE", "20%"))
+    import_file(workspace, "plans", workspace.settings.plans_dir)
+    results = calculate_workspace(workspace, "2026-Q3")[1]
+    # July: 10% of 100,000 by version 1; September: 20% of 100,000 by version 2; one line per month.
+    assert amounts(results) == [("rep-1", "1", "2026-07", Decimal("10000.00")),
+                                ("rep-1", "2", "2026-08", Decimal("0.00")),
+                                ("rep-1", "2", "2026-09", Decimal("20000.00"))]
+    for month in ("2026-07", "2026-08", "2026-09"):
+        run_period(workspace, month, user="ana")
+    assert posted(workspace) == Decimal("30000.00")

@@ -31,6 +31,7 @@ def test_the_store_gives_what_the_files_give_and_as_of_sees_the_past(tmp_path: P
     try:
         for kind in ("participants", "quotas", "metrics", "rates"):
             import_file(ws, kind, demo.data / f"{kind}.csv")
+        import_file(ws, "plans", demo.root / "plans")
         before_deals = datetime.now(UTC).replace(tzinfo=None)
         time.sleep(0.01)
         import_file(ws, "deals", demo.data / "deals.csv")

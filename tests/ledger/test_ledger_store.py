@@ -16,7 +16,7 @@ from attain.app.periods import close_period, list_periods, publish_period, reope
 from attain.app.reconcile import reconcile
 from attain.app.runs import reproduce_run, run_period
 from attain.app.statements import statement
-from attain.core.errors import ConflictError, InputError
+from attain.core.errors import ConflictError, InputError, NotFoundError
 from attain.ledger.cycle import PeriodState
 from attain.storage import ledger as store
 from attain.storage.ledger_tables import audit_log, ledger_entries
@@ -88,11 +88,13 @@ def verify_chain_ok(ws) -> bool:
 def test_publishing_with_failed_invariants_is_refused_and_changes_nothing(ws):
     euro = deal_row("d9", 1_000, "2026-01-05") | {"currency": "EUR"}  # no EUR->USD rate is known
     import_rows(ws, "deals", [euro], name="euro")
-    run_period(ws, "2026-01", user="alice")
     before = snapshot(ws)
-    with pytest.raises(InputError, match="cannot be published") as error:
+    with pytest.raises(InputError, match="nothing was run or posted") as refused:  # an error is not payable
+        run_period(ws, "2026-01", user="alice")
+    assert {p.code for p in refused.value.problems} == {"fx_rate_missing"}
+    assert snapshot(ws) == before
+    with pytest.raises(NotFoundError, match="run it first"):
         publish_period(ws, "2026-01", user="alice")
-    assert {p.code for p in error.value.problems} == {"run_problem"}
     assert snapshot(ws) == before
 
 

@@ -91,6 +91,7 @@ def bulk_calculate(
     at `as_of`, and write its payout lines to `output` (default: the workspace's store/bulk/).
     `progress` is told each step as it starts (reading the store, each plan compiled or found
     kept, calculating)."""
+    from attain.app.plan_versions import refuse_failing_check, single_versions
     from attain.app.runs import load_plans
     from attain.storage.segments import segments_folder
     from attain.storage.versions import known_import
@@ -106,7 +107,8 @@ def bulk_calculate(
     step("reading the store")
     with ws.engine.connect() as conn:
         upto = known_import(conn, as_of)
-        plans = _choose(load_plans(conn, ws, upto, period.last_day), plan_ids)
+        plans = _choose(single_versions(load_plans(conn, ws, upto, period.last_day), period, calendar), plan_ids)
+        refuse_failing_check(plans)
         for plan in plans:
             refuse_for_bulk(plan)
         target = output or ws.root / "store" / "bulk" / f"{period.label}-upto-{upto}.parquet"

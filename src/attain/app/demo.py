@@ -103,6 +103,7 @@ def _load_store(root: Path, files: DemoFiles) -> tuple[str, str]:
     try:
         for kind in ("participants", "quotas", "deals", "splits", "metrics", "rates"):
             import_file(ws, kind, files.data / f"{kind}.csv", source="demo")
+        import_file(ws, "plans", root / "plans")
         report = run_period(ws, DEMO_PERIOD, user="demo")
         url = ws.settings.database_url
     finally:

@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from attain import __version__
 from attain.app.audit import record_change
 from attain.app.executors import EXECUTORS, calculate_with, choose_executor
+from attain.app.plan_versions import refuse_drift, refuse_error_problems, refuse_failing_check
 from attain.app.workspace import Workspace, utc_now
 from attain.core.dataset import DataSet
 from attain.core.errors import ConflictError, InputError, NotFoundError, UnsupportedError
@@ -67,8 +68,9 @@ def parsed_plan(source_text: str, plan_id: str) -> Plan:
 
 
 def load_plans(conn: Connection, ws: Workspace, upto: int, on: date) -> list[Plan]:
-    """Every plan version the store knows (assignments as in force on `on`), or else the plan
-    files of the workspace's plans/ folder."""
+    """Every plan version the store knows (assignments as in force on `on`), or else, while no
+    version is recorded, the plan files of plans/ (a preview: a run refuses them until they are
+    recorded, app/plan_versions.py, and `calc` says so)."""
     from attain.formats.plan_file import load_plan
 
     versions = plan_versions_known(conn, upto)
@@ -188,16 +190,19 @@ def run_period(ws: Workspace, label: str, *, user: str, executor: str | None = N
             raise ConflictError(f"period {period.label} is behind a later period that already has entries; "
                                 "corrections go into the latest open period")
         upto = known_import(conn, None)
+        refuse_drift(conn, ws, upto)
         data = read_dataset(conn, upto, None, calendar)
         plans = load_plans(conn, ws, upto, period.last_day)
         if not plans:
             raise NotFoundError("no plans: record plan files with `attain import plans plans/`")
+        refuse_failing_check(plans)
         chosen = run_executor(requested, plans, data)
         posted = store.load_entries(conn)
         head = store.head_seq(conn)
         start = ledger_start(conn, posted, ws)
         outcome = recalculate(pay_period=period, plans=plans, data=data, posted=posted,
                               calendar=calendar, ledger_start=start, calculate=calculation(chosen, ws.settings))
+        refuse_error_problems(outcome.problems, period.label)
         totals = totals_of(outcome.entries)
         problems = tuple(str(p) for p in outcome.problems)
         digest = entries_digest(outcome.entries)

@@ -11,7 +11,7 @@ import typer
 
 from attain.cli.consoles import stderr_console, stdout_console
 from attain.cli.options import WorkspaceOption
-from attain.core.errors import InputError, NotFoundError
+from attain.core.errors import DataError, InputError, NotFoundError
 
 if TYPE_CHECKING:
     from attain.core.plan import Plan
@@ -39,8 +39,10 @@ AsOfOption = Annotated[datetime | None, typer.Option(
 def compute(
     plan: list[Path] | None, data: Path | None, period: str, participant: str | None,
     workspace: Path | None, as_of: datetime | None, executor: str | None = None,
-) -> tuple[dict[str, Plan], list[CalcResult]]:
-    """Plans by id and results, from files when --plan and --data are given, else from the store."""
+) -> tuple[list[Plan], list[CalcResult]]:
+    """The plan version behind each result, and the results, from files when --plan and --data
+    are given, else from the store (saying so on stderr, with a warning when plans/ differs from
+    the recorded versions a run would pay)."""
     if plan or data:
         if not (plan and data):
             raise InputError("give both --plan and --data, or neither (to calculate from the workspace's store)")
@@ -49,16 +51,51 @@ def compute(
         from attain.app.calculation import calculate_folder
 
         loaded, results = calculate_folder(plan, data, period, participant=participant, executor=executor or "auto")
-        return {p.plan.id: p.plan for p in loaded}, results
+        return [p.plan for p in loaded], results
     from attain.app.calculation import calculate_workspace
     from attain.app.workspace import open_workspace
 
     ws = open_workspace(workspace)
     try:
         plans, results = calculate_workspace(ws, period, participant=participant, as_of=as_of, executor=executor)
+        _say_source(ws, as_of)
     finally:
         ws.close()
-    return {p.id: p for p in plans}, results
+    return plans, results
+
+
+def _say_source(ws: object, as_of: datetime | None) -> None:
+    """On stderr: what a calculation from the store used, and whether plans/ differs from it."""
+    from attain.app.plan_versions import drift_message, plan_drift
+    from attain.app.workspace import Workspace
+    from attain.storage.plans import plan_versions_known
+    from attain.storage.versions import known_import
+
+    assert isinstance(ws, Workspace)
+    err = stderr_console()
+    with ws.engine.connect() as conn:
+        upto = known_import(conn, as_of)
+        recorded = bool(plan_versions_known(conn, upto))
+        differences = plan_drift(conn, ws, upto) if as_of is None else []
+    known = f"as known at {as_of.isoformat()}" if as_of else "as recorded now"
+    if recorded:
+        err.print(f"From the store: the recorded plan versions in force and the data {known} (import {upto}); "
+                  "this is what `attain run` would pay.", highlight=False, markup=False, soft_wrap=True)
+    else:
+        err.print(f"From the store: the data {known} (import {upto}) and, as no plan version is recorded, the "
+                  "plan files in plans/ (a preview).", highlight=False, markup=False, soft_wrap=True)
+    if differences:
+        err.print(f"warning: {drift_message(differences)}; `attain run` refuses until then.",
+                  highlight=False, markup=False, soft_wrap=True)
+
+
+def _refuse_errors(results: list[CalcResult]) -> None:
+    """Problems of severity error (a missing exchange rate or quota, splits not summing to 100%)
+    mean figures that cannot be paid: exit 2 after printing them (`attain run` refuses them too)."""
+    errors = [p for r in results for p in r.problems if p.is_error]
+    if errors:
+        raise DataError(f"{len(errors)} problem(s) of severity error met while calculating: the figures are "
+                        "incomplete and `attain run` refuses them; fix the data and calculate again", errors)
 
 
 def calc(
@@ -86,10 +123,11 @@ def calc(
 
         console.print(results_table(results))
         _print_problems(results)
+    _refuse_errors(results)
 
 
 def _print_problems(results: list[CalcResult]) -> None:
-    problems = [p for r in results for p in r.problems]
+    problems = [p for r in results for p in r.problems if not p.is_error]
     if problems:
         err = stderr_console()
         err.print(f"[yellow]{len(problems)} warning(s) met while calculating:[/]")
@@ -107,25 +145,25 @@ def explain(
     as_of: AsOfOption = None,
 ) -> None:
     """Print one payee's statement with every line explained in words and numbers."""
+    from attain.app.plan_versions import version_label
     from attain.formats.explain_text import render_statement_text
 
     plans, results = compute(plan, data, period, participant, workspace, as_of)
-    found = False
-    for result in results:
+    covering = [(p, r) for p, r in zip(plans, results, strict=True) if r.payee(participant)]
+    for version, result in covering:
         payee = result.payee(participant)
-        if payee is None:
-            continue
-        found = True
-        typer.echo(render_statement_text(payee, plans[payee.plan_id]))
+        assert payee is not None
+        typer.echo(f"Plan {version.id}, {version_label(version)}, {result.period}")
+        typer.echo(render_statement_text(payee, version))
         if html is not None:
             from attain.formats.statement_html import render_statement_html
 
-            covering = [r for r in results if r.payee(participant)]
-            target = html if len(covering) == 1 else html.with_stem(f"{html.stem}-{payee.plan_id}")
-            target.write_text(render_statement_html(payee, plans[payee.plan_id]), encoding="utf-8")
+            target = html if len(covering) == 1 else html.with_stem(f"{html.stem}-{payee.plan_id}-{result.period}")
+            target.write_text(render_statement_html(payee, version), encoding="utf-8")
             console.print(f"HTML statement written to {target}")
-    if not found:
+    if not covering:
         raise NotFoundError(f"participant {participant!r} has no result for {period}")
+    _refuse_errors([r for _, r in covering])
 
 
 def register(app: typer.Typer) -> None:

@@ -45,12 +45,21 @@ def run(
     )] = None,
     user: UserOption = None,
     workspace: WorkspaceOption = None,
+    import_plans: Annotated[bool, typer.Option(
+        "--import-plans", help="First record plans/ as new plan versions (as `attain import plans plans/`).",
+    )] = False,
 ) -> None:
     """Calculate a pay period and post the difference from what is already posted (one transaction)."""
     from attain.app.runs import run_period
 
     ws = _open(workspace)
     try:
+        if import_plans:
+            from attain.app.plan_versions import import_plans as record_plans
+
+            recorded = record_plans(ws, ws.settings.plans_dir, actor=_user(user))
+            console.print(f"plans/: {recorded.new} new and {recorded.changed} changed plan version(s) recorded",
+                          highlight=False)
         report = run_period(ws, period, user=_user(user), executor=executor)
     finally:
         ws.close()
@@ -147,9 +156,11 @@ def adjust_add(
 ) -> None:
     """Record a pending adjustment."""
     from attain.app.adjustments import add_adjustment
+    from attain.app.calculation import require_participant
 
     ws = _open(workspace)
     try:
+        require_participant(ws, participant)
         adjustment = add_adjustment(ws, participant_id=participant, period=period, amount=amount, reason=reason,
                                     user=_user(user), plan_id=plan, currency=currency)
     finally:
@@ -309,10 +320,12 @@ def reconcile(period: PeriodOption,
 def statement(participant: Annotated[str, typer.Option("--participant", help="Participant id.")],
               period: PeriodOption, workspace: WorkspaceOption = None) -> None:
     """A payee's statement for a pay period, from the ledger: every entry with its explanation."""
+    from attain.app.calculation import require_participant
     from attain.app.statements import statement as build
 
     ws = _open(workspace)
     try:
+        require_participant(ws, participant)
         result = build(ws, participant, period)
     finally:
         ws.close()

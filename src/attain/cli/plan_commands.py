@@ -56,6 +56,13 @@ def test(files: FilesArgument) -> None:
                 failed += not ok
                 table.add_row(plan.plan.id, outcome.example, component_id, f"{expected:,}", f"{actual:,}",
                               "[green]pass[/]" if ok else "[red]FAIL[/]")
+    without = [plan.path for plan in loaded if not plan.plan.examples]
+    for path in without:
+        console.print(f"[yellow]no examples[/] {escape(str(path))}: the plan carries no worked examples to test "
+                      "(add an `examples:` list, see docs/plan-reference.md)", highlight=False)
+    if total == 0:
+        console.print("No examples were run: none of these plans carries worked examples.")
+        return
     console.print(table)
     console.print(f"{total - failed} passed, {failed} failed")
     if failed:

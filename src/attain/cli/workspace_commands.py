@@ -122,11 +122,13 @@ def credits(
     workspace: WorkspaceOption = None,
 ) -> None:
     """List a participant's credits in a period, each with its reason (deal, rule, share, date)."""
+    from attain.app.calculation import require_participant
     from attain.app.credits import list_credits
     from attain.app.workspace import open_workspace
 
     ws = open_workspace(workspace)
     try:
+        require_participant(ws, participant)
         listing = list_credits(ws, participant, period)
     finally:
         ws.close()

@@ -55,7 +55,8 @@ def results_table(results: list[CalcResult]) -> Table:
                 attainment = "" if line.metric.attainment is None else format_ratio(line.metric.attainment)
                 flag = " (gate failed)" if line.gated_out else ""
                 table.add_row(f"{payee.participant_id} {payee.name}" if index == 0 else "",
-                              payee.plan_id if index == 0 else "", line.component_label + flag, line.period,
+                              f"{payee.plan_id} v{line.plan_version}" if index == 0 else "",
+                              line.component_label + flag, line.period,
                               attainment, f"{line.amount:,}")
             table.add_row("", "", "[bold]Total[/]", "", "", f"[bold]{payee.total:,} {payee.currency}[/]",
                           end_section=True)

@@ -6,13 +6,13 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from attain.core.plan import Assignment
-from attain.storage.schema import plan_assignments, plan_versions
+from attain.storage.schema import imports, plan_assignments, plan_versions
 from attain.storage.versions import Counts, append_versions, latest_versions
 
 TARGET_KINDS = ("participant", "role", "team")
@@ -139,3 +139,9 @@ def _version(r: Any) -> PlanVersion:
     return PlanVersion(plan_id=r["plan_id"], label=r["label"], version=r["version"],
                        content_hash=text_hash(r["source_text"]), source_text=r["source_text"],
                        effective_from=r["effective_from"], effective_to=r["effective_to"])
+
+
+def first_import_at(conn: Connection) -> datetime | None:
+    """When the store's first import (of plans or data) was recorded; None for an empty store
+    (an `--as-of` before it sees nothing, and is told so)."""
+    return conn.execute(select(func.min(imports.c.recorded_at))).scalar_one_or_none()

@@ -107,7 +107,7 @@ def explain(
     as_of: AsOfOption = None,
 ) -> None:
     """Print one payee's statement with every line explained in words and numbers."""
-    from attain.formats.explain_text import render_statement_text
+    from attain.reports.explain_text import render_statement_text
 
     plans, results = compute(plan, data, period, participant, workspace, as_of)
     found = False
@@ -118,7 +118,7 @@ def explain(
         found = True
         typer.echo(render_statement_text(payee, plans[payee.plan_id]))
         if html is not None:
-            from attain.formats.statement_html import render_statement_html
+            from attain.reports.statement_html import render_statement_html
 
             covering = [r for r in results if r.payee(participant)]
             target = html if len(covering) == 1 else html.with_stem(f"{html.stem}-{payee.plan_id}")

@@ -97,19 +97,26 @@ def _heading(pdf: FPDF, title: str) -> None:
     pdf.set_text_color(*INK)
 
 
+def _fit(text: str, width: float, size: float) -> str:
+    """Text cut to a cell's width (a Helvetica character is about half its size wide, in points)."""
+    room = max(3, int(width / (size * 0.3528 * 0.5)))
+    return text if len(text) <= room else text[: room - 3] + "..."
+
+
 def _row(pdf: FPDF, widths: tuple[float, ...], cells: tuple[str, ...], *, header: bool = False,
-         bold: bool = False, size: float = 8.5) -> None:
-    """One table row; text cells wrap, the last column (amounts) is right-aligned."""
+         bold: bool = False, size: float = 8.5, numeric: tuple[bool, ...] | None = None, indent: float = 0) -> None:
+    """One table row of single-line cells (drawn with `cell`, which is what keeps a page in milliseconds);
+    the last column (amounts) is right-aligned unless `numeric` says which are."""
     pdf.set_font("Helvetica", "B" if (header or bold) else "", size)
-    if header:
-        pdf.set_fill_color(*SOFT)
-    aligns = tuple("R" if (i == len(cells) - 1 and len(cells) > 1) else "L" for i in range(len(cells)))
-    with pdf.table(col_widths=widths, text_align=aligns, first_row_as_headings=False, line_height=4.2,
-                   borders_layout="HORIZONTAL_LINES" if not header else "NONE",
-                   width=sum(widths), align="LEFT", padding=0.8) as table:
-        row = table.row()
-        for cell in cells:
-            row.cell(_text(cell))
+    pdf.set_fill_color(*SOFT)
+    if numeric is None:
+        numeric = tuple(i == len(cells) - 1 and len(cells) > 1 for i in range(len(cells)))
+    if pdf.will_page_break(4.6):
+        pdf.add_page()
+    pdf.set_x(pdf.l_margin + indent)
+    for width, cell, right in zip(widths, cells, numeric, strict=True):
+        pdf.cell(width, 4.6, _text(_fit(cell, width, size)), border="B", align="R" if right else "L", fill=header)
+    pdf.ln(4.6)
 
 
 def _entry(pdf: FPDF, line: StatementLine) -> None:
@@ -133,22 +140,9 @@ def _section(pdf: FPDF, section: Section) -> None:
         pdf.multi_cell(pdf.epw - 4, 4.2, _text(sentence), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if section.table is not None and section.table.rows:
         table = section.table
-        count = len(table.headers)
-        each = (pdf.epw - 4) / count
-        pdf.set_x(pdf.l_margin + 4)
-        pdf.set_font("Helvetica", size=7.5)
-        aligns = tuple("R" if n else "L" for n in table.numeric)
-        with pdf.table(col_widths=(each,) * count, text_align=aligns, line_height=3.8, width=pdf.epw - 4,
-                       align="RIGHT", borders_layout="HORIZONTAL_LINES", padding=0.6,
-                       headings_style=_headings()) as grid:
-            for cells in (table.headers, *table.rows):
-                row = grid.row()
-                for cell in cells:
-                    row.cell(_text(cell))
+        each = (pdf.epw - 4) / len(table.headers)
+        widths = (each,) * len(table.headers)
+        _row(pdf, widths, table.headers, header=True, size=7.5, numeric=table.numeric, indent=4)
+        for cells in table.rows:
+            _row(pdf, widths, cells, size=7.5, numeric=table.numeric, indent=4)
     pdf.ln(1)
-
-
-def _headings():  # type: ignore[no-untyped-def]
-    from fpdf.fonts import FontFace
-
-    return FontFace(emphasis="BOLD", color=MUTED, fill_color=SOFT)

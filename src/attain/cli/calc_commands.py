@@ -117,6 +117,8 @@ def explain(
             continue
         found = True
         typer.echo(render_statement_text(payee, plans[payee.plan_id]))
+        if not (plan or data):  # a preview from the store: say where it differs from what is posted
+            _print_unposted(workspace, payee)
         if html is not None:
             from attain.reports.statement_html import render_statement_html
 
@@ -126,6 +128,19 @@ def explain(
             console.print(f"HTML statement written to {target}")
     if not found:
         raise NotFoundError(f"participant {participant!r} has no result for {period}")
+
+
+def _print_unposted(workspace: Path | None, payee: object) -> None:
+    from attain.app.statements import unposted_differences
+    from attain.app.workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    try:
+        differences = unposted_differences(ws, payee)  # type: ignore[arg-type]
+    finally:
+        ws.close()
+    if differences:
+        typer.echo("This is a preview; the ledger differs:\n" + "\n".join(f"  {d}" for d in differences))
 
 
 def register(app: typer.Typer) -> None:

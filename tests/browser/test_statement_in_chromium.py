@@ -16,7 +16,7 @@ from attain.core.periods import parse_period
 from attain.core.records import Deal, DealStatus, Participant, Quota
 from attain.engine.reference import calculate
 from attain.formats.plan_file import load_plan
-from attain.formats.statement_html import render_statement_html
+from attain.reports.statement_html import render_statement_html
 
 DEMO_PLAN = Path(attain.__file__).parent / "demo" / "plans" / "account-executive.yaml"
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)

@@ -127,7 +127,7 @@ def _redact(url: str) -> str:
 
 def _write_statements(root: Path, plans: list[LoadedPlan], results: list[CalcResult]) -> tuple[Path, ...]:
     try:
-        from attain.formats.statement_html import render_statement_html
+        from attain.reports.statement_html import render_statement_html
     except ImportError:
         return ()
     folder = root / "statements"
@@ -143,7 +143,7 @@ def _write_statements(root: Path, plans: list[LoadedPlan], results: list[CalcRes
 
 def _write_plan_docs(root: Path, plans: list[LoadedPlan]) -> tuple[Path, ...]:
     try:
-        from attain.formats.plan_doc import render_plan_doc_html
+        from attain.reports.plan_doc import render_plan_doc_html
     except ImportError:
         return ()
     folder = root / "plan-docs"

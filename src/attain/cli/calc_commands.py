@@ -146,7 +146,7 @@ def explain(
 ) -> None:
     """Print one payee's statement with every line explained in words and numbers."""
     from attain.app.plan_versions import version_label
-    from attain.formats.explain_text import render_statement_text
+    from attain.reports.explain_text import render_statement_text
 
     plans, results = compute(plan, data, period, participant, workspace, as_of)
     covering = [(p, r) for p, r in zip(plans, results, strict=True) if r.payee(participant)]
@@ -155,8 +155,10 @@ def explain(
         assert payee is not None
         typer.echo(f"Plan {version.id}, {version_label(version)}, {result.period}")
         typer.echo(render_statement_text(payee, version))
+        if not (plan or data):  # a preview from the store: say where it differs from what is posted
+            _print_unposted(workspace, payee)
         if html is not None:
-            from attain.formats.statement_html import render_statement_html
+            from attain.reports.statement_html import render_statement_html
 
             target = html if len(covering) == 1 else html.with_stem(f"{html.stem}-{payee.plan_id}-{result.period}")
             target.write_text(render_statement_html(payee, version), encoding="utf-8")
@@ -164,6 +166,19 @@ def explain(
     if not covering:
         raise NotFoundError(f"participant {participant!r} has no result for {period}")
     _refuse_errors([r for _, r in covering])
+
+
+def _print_unposted(workspace: Path | None, payee: object) -> None:
+    from attain.app.statements import unposted_differences
+    from attain.app.workspace import open_workspace
+
+    ws = open_workspace(workspace)
+    try:
+        differences = unposted_differences(ws, payee)  # type: ignore[arg-type]
+    finally:
+        ws.close()
+    if differences:
+        typer.echo("This is a preview; the ledger differs:\n" + "\n".join(f"  {d}" for d in differences))
 
 
 def register(app: typer.Typer) -> None:

@@ -1,5 +1,5 @@
-"""`attain run`, `period`, `adjust`, `export payroll`, `accruals`, `audit verify`, `reproduce`,
-`reconcile` and `statement`: the ledger and the monthly cycle of a comp team."""
+"""`attain run`, `period`, `adjust`, `export payroll`, `accruals`, `audit verify`, `reproduce`
+and `reconcile`: the ledger and the monthly cycle of a comp team."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.table import Table
 
 from attain.cli.consoles import stderr_console, stdout_console
 from attain.cli.options import WorkspaceOption
-from attain.core.money import ZERO, format_money
+from attain.core.money import format_money
 
 if TYPE_CHECKING:
     from attain.app.workspace import Workspace
@@ -317,36 +317,6 @@ def reconcile(period: PeriodOption,
     raise typer.Exit(1)
 
 
-def statement(participant: Annotated[str, typer.Option("--participant", help="Participant id.")],
-              period: PeriodOption, workspace: WorkspaceOption = None) -> None:
-    """A payee's statement for a pay period, from the ledger: every entry with its explanation."""
-    from attain.app.calculation import require_participant
-    from attain.app.statements import statement as build
-
-    ws = _open(workspace)
-    try:
-        require_participant(ws, participant)
-        result = build(ws, participant, period)
-    finally:
-        ws.close()
-    console.print(f"Statement for [bold]{escape(participant)}[/], {result.period} ({result.state})", highlight=False)
-    if not result.lines:
-        console.print("No entries: nothing was earned, adjusted or paid in this period. "
-                      f"`attain explain --participant {participant} --period {result.period}` shows why.",
-                      highlight=False)
-        return
-    table = Table("kind", "component", "origin", "amount", "explanation")
-    for e in result.lines:
-        table.add_row(e.kind.value, e.component_id, e.origin, format_money(e.amount, e.currency), e.explanation)
-    console.print(table)
-    for currency in result.currencies or ():
-        total = sum((e.amount for e in result.lines if e.currency == currency), ZERO)
-        console.print(f"Total: {format_money(total, currency)}", highlight=False)
-    if result.payments:
-        console.print(f"Paid at close: {', '.join(format_money(p.amount, p.currency) for p in result.payments)}",
-                      highlight=False)
-
-
 def register(app: typer.Typer) -> None:
     app.command()(run)
     app.add_typer(period_app)
@@ -356,4 +326,3 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit_app)
     app.command()(reproduce)
     app.command()(reconcile)
-    app.command()(statement)

@@ -76,7 +76,7 @@ def doc(
 ) -> None:
     """Write the one-page plan document (plain-language clauses, worked numbers, the step graph)."""
     from attain.app.plans import check_plan_files
-    from attain.formats.plan_doc import render_plan_doc_html
+    from attain.reports.plan_doc import render_plan_doc_html
 
     loaded, problems = check_plan_files([file])
     errors = [p for p in problems if p.is_error]

@@ -133,7 +133,8 @@ def explain_line(line: PayoutLine, plan: Plan) -> LineExplanation:
 def _measured(line: PayoutLine, component: ComponentBase | None, plan: Plan) -> Section:
     reading = line.metric
     metric = plan.metric(component.metric) if component is not None else None
-    name = reading.name + (f" ({metric.label})" if metric is not None and metric.label else "")
+    # The plan's label when it has one: a payee reads "Bookings", not a metric id.
+    name = metric.label if metric is not None and metric.label else reading.name
     sentences = [f"{_capital(name)}: {quantity(reading.value, component, plan)}."]
     if reading.quota is not None:
         note = f" ({reading.quota_note})" if reading.quota_note else ""

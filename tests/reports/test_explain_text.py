@@ -13,8 +13,8 @@ from attain.core.plan import Plan
 from attain.core.records import Deal, DealStatus, MetricObservation, Participant, Quota
 from attain.engine.reference import calculate
 from attain.engine.results import PayeeResult
-from attain.formats.explain_text import explain_line, render_statement_text
 from attain.formats.plan_file import load_plan, parse_plan
+from attain.reports.explain_text import explain_line, render_statement_text
 
 DEMO_PLAN = Path(attain.__file__).parent / "demo" / "plans" / "account-executive.yaml"
 

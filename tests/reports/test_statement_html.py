@@ -15,7 +15,7 @@ from attain.core.plan import Plan
 from attain.core.records import Deal, DealStatus, Participant, Quota
 from attain.engine.reference import calculate
 from attain.engine.results import PayeeResult
-from attain.formats.statement_html import render_statement_html
+from attain.reports.statement_html import render_statement_html
 
 DEMO_PLAN = Path(attain.__file__).parent / "demo" / "plans" / "account-executive.yaml"
 

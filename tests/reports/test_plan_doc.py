@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import attain
-from attain.formats.plan_doc import render_plan_doc_html
 from attain.formats.plan_file import load_plan, parse_plan
+from attain.reports.plan_doc import render_plan_doc_html
 
 DEMO_PLAN = Path(attain.__file__).parent / "demo" / "plans" / "account-executive.yaml"
 

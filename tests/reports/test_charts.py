@@ -11,7 +11,8 @@ import pytest
 import attain
 from attain.core.plan import Plan
 from attain.engine.results import MetricReading
-from attain.formats.charts import (
+from attain.formats.plan_file import load_plan
+from attain.reports.charts import (
     breakpoints,
     chart_basis,
     combined_curve_svg,
@@ -19,7 +20,6 @@ from attain.formats.charts import (
     pay_at,
     payout_curve_svg,
 )
-from attain.formats.plan_file import load_plan
 
 DEMO_PLAN = Path(attain.__file__).parent / "demo" / "plans" / "account-executive.yaml"
 QUOTA = Decimal(1_800_000)

@@ -28,10 +28,10 @@ from attain.core.plan import (
 )
 from attain.core.records import DateBasis
 from attain.engine.mechanics import mechanic_for
-from attain.formats.charts import ChartBasis, chart_basis, combined_curve_svg, has_curve, pay_at
-from attain.formats.explain_text import Table, money, number, percent
 from attain.formats.plan_file import LoadedPlan
-from attain.formats.statement_html import environment
+from attain.reports.charts import ChartBasis, chart_basis, combined_curve_svg, has_curve, pay_at
+from attain.reports.explain_text import Table, money, number, percent
+from attain.reports.statement_html import environment
 
 WORKED_ATTAINMENTS = (Decimal("0.9"), Decimal("0.98"), ONE, Decimal("1.2"))
 

@@ -17,15 +17,15 @@ from markupsafe import Markup
 from attain.core.money import ZERO, format_ratio
 from attain.core.plan import ComponentBase, Plan
 from attain.engine.results import PayeeResult, PayoutLine
-from attain.formats.charts import combined_curve_svg, has_curve
-from attain.formats.explain_text import LineExplanation, explain_statement, money, number
+from attain.reports.charts import combined_curve_svg, has_curve
+from attain.reports.explain_text import LineExplanation, explain_statement, money, number
 
 
 @cache
 def environment() -> Environment:
     """The template environment shared by Attain's HTML documents (autoescaped, strict)."""
     env = Environment(
-        loader=PackageLoader("attain.formats", "templates"),
+        loader=PackageLoader("attain.reports", "templates"),
         autoescape=select_autoescape(("html", "j2")),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -1,0 +1,1 @@
+"""Renderings for people: pay statements, explanations, charts and plan documents (HTML, PDF, JSON, text)."""

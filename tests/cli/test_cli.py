@@ -123,6 +123,14 @@ def test_demo_runs_and_says_what_to_try_next(tmp_path):
     assert "Reached 100%" in result.stdout and "Just short" in result.stdout
     assert "attain explain --participant" in result.stdout
     assert (tmp_path / "demo" / "data" / "deals.csv").exists()
+    # The figures of the seeded company, not only the headings: each plan's cost and their total
+    # (364,375 + 45,000 + 30,000 + 60,000 + 19,000 = 518,375), and what the first run posted.
+    costs = ["364,375.00 USD", "45,000.00 USD", "30,000.00 USD", "60,000.00 USD", "19,000.00 USD"]
+    assert all(cost in result.stdout for cost in costs)
+    assert "518,375.00 USD" in result.stdout
+    assert "27 payees on 5 plans" in result.stdout
+    assert "run 1 posted 37 ledger entries" in result.stdout
+    assert "Elif Rossi (98.0%)" in result.stdout  # the rep just short of quota the demo points to
 
 
 def test_a_cap_that_makes_a_tier_unreachable_is_a_warning_not_an_error(tmp_path):

@@ -119,8 +119,9 @@ def test_per_deal_attribution_sums_to_the_component_and_no_cap_is_exceeded(tiers
     cap = None if cap_amount is None else Limit(amount=cap_amount)
     component = MarginalTiers(id="m", label="m", metric="bookings", period=PeriodKind.QUARTER, tiers=tiers, cap=cap)
     (line,) = calculate(plan_of(component), data_for(deals), parse_period("2026-Q1")).lines
-    if line.deals:
-        assert sum(d.amount for d in line.deals) == line.amount
+    # Every line paid on deals says which deals: attribution exists whenever something is paid.
+    assert line.deals or line.amount == 0
+    assert sum((d.amount for d in line.deals), Decimal(0)) == line.amount
     if cap_amount is not None:
         assert line.amount <= cap_amount
 
@@ -154,5 +155,5 @@ def test_plan_cap_is_never_exceeded_and_lines_still_add_up(deals, cap):
     for payee in result.payees:
         assert payee.total <= cap
         for line in payee.lines:
-            if line.deals:
-                assert sum(d.amount for d in line.deals) == line.amount
+            assert line.deals or line.amount == 0
+            assert sum((d.amount for d in line.deals), Decimal(0)) == line.amount

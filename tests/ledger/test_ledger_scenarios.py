@@ -120,4 +120,9 @@ def test_shuffled_inputs_post_byte_identical_entries():
         for month in ("2026-01", "2026-02", "2026-03"):
             ledger.run(month)
         digests.add(entries_digest(ledger.entries))
+        # What was posted, not only that it was the same: each rep's quarter at 5% (all below quota):
+        # rep-0 3k+6k+9k+12k, rep-1 4k+7k+10k+13k, rep-2 5k+8k+11k+14k.
+        paid = {p: sum(e.amount for e in ledger.entries if e.participant_id == p) for p in ("rep-0", "rep-1", "rep-2")}
+        assert paid == {"rep-0": Decimal("1500.00"), "rep-1": Decimal("1700.00"), "rep-2": Decimal("1900.00")}
+        assert {e.period for e in ledger.entries} == {"2026-01", "2026-02", "2026-03"}
     assert len(digests) == 1

@@ -4,7 +4,10 @@ Rules (docs/ledger.md):
 - each target (participant, plan, component, origin period) is compared with the sum of its
   posted earned entries; the difference is posted, so a rerun on unchanged inputs posts nothing;
 - a deal cancelled within the plan's clawback window is clawed back at exactly what was posted
-  for it (the per-deal attribution of earlier entries); outside the window what was paid stays;
+  for it (the per-deal attribution of earlier entries), always as a clawback entry of its own,
+  even when other deals' changes in the same run offset it; outside the window what was paid stays;
+- every new entry that lists per-deal shares has shares summing exactly to its amount
+  (`check_deal_shares`, run on every posting);
 - the rest of a difference is an `earning` (or `spiff`) while its origin period is still
   running or is being paid for the first time, and a `true_up` once the origin period has ended
   and something was already posted for it in an earlier pay period (earned to date minus paid
@@ -89,7 +92,22 @@ def post_difference(
         currency = now.currency if now else before[0].currency
         new.extend(_settle(pay_period, target, origin, currency, now, before, cancellations,
                            clawback_days.get(target[1]), counts))
+    check_deal_shares(new)
     return tuple(new)
+
+
+class DealSharesMismatch(AssertionError):
+    """An entry's per-deal shares do not add up to its amount (a defect in posting, never input)."""
+
+
+def check_deal_shares(entries: Sequence[Entry]) -> None:
+    """Every entry that lists per-deal shares has shares summing exactly to its amount."""
+    for entry in entries:
+        if entry.deals:
+            total = sum((share.amount for share in entry.deals), ZERO)
+            if total != entry.amount:
+                raise DealSharesMismatch(
+                    f"entry {entry.key}: per-deal shares sum to {total}, the entry's amount is {entry.amount}")
 
 
 def _settle(
@@ -122,7 +140,7 @@ def _settle(
         else:
             clawed.append(DealShare(deal_id=deal_id, credit_date=credit_dates[deal_id], amount=-paid))
     delta = amount - posted_total
-    if delta == 0:
+    if delta == 0 and not clawed:
         return []
     entries: list[Entry] = []
     spiff = now.spiff if now else any(e.kind is EntryKind.SPIFF for e in before)

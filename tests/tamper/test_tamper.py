@@ -71,7 +71,7 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 def _newest_key(conn, table: str) -> str:
-    covered, key = COVERED[table]
+    _table, key = COVERED[table]
     order = f'"{key}" DESC'
     return str(conn.execute(text(f'SELECT "{key}" FROM {table} ORDER BY {order} LIMIT 1')).scalar_one())
 
@@ -117,7 +117,7 @@ def test_a_hand_edit_is_found_naming_the_row(store: Workspace, table: str):
 
 @pytest.mark.parametrize("table", sorted(COVERED))
 def test_a_deleted_row_is_found_naming_it(store: Workspace, table: str):
-    covered, column = COVERED[table]
+    _table, column = COVERED[table]
     with store.engine.connect() as conn:
         key = _newest_key(conn, table)
     literal = key if table not in ("ledger_periods", "ledger_adjustments") else f"'{key}'"

@@ -1,5 +1,5 @@
-"""`attain run`, `period`, `adjust`, `export payroll`, `accruals`, `audit verify`, `reproduce`
-and `reconcile`: the ledger and the monthly cycle of a comp team."""
+"""`attain run`, `period`, `adjust`, `export payroll`, `accruals`, `reproduce` and `reconcile`:
+the ledger and the monthly cycle of a comp team."""
 
 from __future__ import annotations
 
@@ -249,28 +249,6 @@ def accruals(workspace: WorkspaceOption = None) -> None:
     console.print(table)
 
 
-audit_app = typer.Typer(name="audit", help="The hash-chained audit log.", no_args_is_help=True)
-
-
-@audit_app.command("verify")
-def audit_verify(workspace: WorkspaceOption = None) -> None:
-    """Check every link of the audit chain."""
-    from attain.app.audit import verify_chain
-
-    ws = _open(workspace)
-    try:
-        with ws.engine.connect() as conn:
-            report = verify_chain(conn)
-    finally:
-        ws.close()
-    if report.ok:
-        console.print(f"Audit chain intact: {report.links} link(s).")
-        return
-    err_console.print(f"[bold red]audit chain broken[/] at link {report.broken_at}: {escape(str(report.reason))}",
-                      highlight=False)
-    raise typer.Exit(6)
-
-
 def reproduce(run_id: Annotated[int, typer.Option("--run", help="Run id.")],
               workspace: WorkspaceOption = None) -> None:
     """Recompute a past run from its recorded inputs and confirm it is byte-identical."""
@@ -323,6 +301,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(adjust_app)
     app.add_typer(export_app)
     app.command()(accruals)
-    app.add_typer(audit_app)
     app.command()(reproduce)
     app.command()(reconcile)

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "attain.cli.workspace_commands",
     "attain.cli.ledger_commands",
     "attain.cli.statement_commands",
+    "attain.cli.audit_commands",
     "attain.cli.bench_commands",
     "attain.cli.bulk_commands",
     "attain.cli.web_commands",

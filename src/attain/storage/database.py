@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 
+from attain.storage import seals
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -25,8 +27,11 @@ def connect(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
+        seals.install(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    seals.install(engine)
+    return engine
 
 
 def alembic_config() -> Config:

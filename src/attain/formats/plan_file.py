@@ -14,6 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from attain.core import expressions
 from attain.core.errors import PlanError
@@ -74,6 +75,41 @@ def _construct_decimal(self: RoundTripConstructor, node: Any) -> Decimal:
 _DecimalConstructor.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in (
+    "map", "seq", "str", "int", "float", "bool", "null", "timestamp"))
+
+
+def _check_nodes(root: Any, name: str) -> None:
+    """Refuse what a plan never needs and a hostile file uses: aliases to mappings or lists
+    (a "billion laughs" bomb expands them exponentially), `<<` merge keys, and tags other than
+    YAML's plain ones (`!!python/object`...). Walks the composed tree, never an expansion."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        line = node.start_mark.line + 1 if node.start_mark else None
+        if isinstance(node, MappingNode | SequenceNode):
+            if id(node) in seen:
+                raise PlanError(f"{name}: aliases are not supported in plans", [Problem(
+                    code="yaml_alias", file=name, line=line,
+                    message="an alias (*name) to a mapping or list is not allowed; write the "
+                            "values out")])
+            seen.add(id(node))
+        if node.tag not in _PLAIN_TAGS:
+            raise PlanError(f"{name}: unsupported YAML tag", [Problem(
+                code="yaml_tag", file=name, line=line,
+                message=f"the tag {str(node.tag)[:80]!r} is not allowed in a plan")])
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                if isinstance(key, ScalarNode) and key.tag.endswith(":merge"):
+                    raise PlanError(f"{name}: merge keys are not supported in plans", [Problem(
+                        code="yaml_merge", file=name, line=key.start_mark.line + 1,
+                        message="the merge key << is not allowed; write the keys out")])
+                stack.extend((key, value))
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.Constructor = _DecimalConstructor
@@ -114,7 +150,13 @@ def load_plan(path: Path | str) -> LoadedPlan:
 def parse_plan(text: str, name: str = "<plan>") -> LoadedPlan:
     """Validate plan text; `name` is how the file is called in problems."""
     try:
+        _check_nodes(_yaml().compose(text), name)
         document = _yaml().load(text)
+    except PlanError:
+        raise
+    except RecursionError:
+        raise PlanError(f"{name}: not valid YAML", [Problem(
+            code="yaml_syntax", file=name, message="the plan is nested too deeply")]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

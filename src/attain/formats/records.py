@@ -99,7 +99,7 @@ class MappingCollision(ValueError):
 
 def out_of_precision(value: Decimal) -> str | None:
     """Why `value` is outside the declared precision and range, or None when it fits."""
-    sign, digits, exponent = value.as_tuple()
+    _sign, digits, exponent = value.as_tuple()
     if not isinstance(exponent, int):
         return "not a finite number"
     fraction = max(0, -exponent)

@@ -163,3 +163,21 @@ def test_aliases_to_plain_values_still_load():
         parse_plan("plan: &id p\nname: *id\n", "plan.yaml")
     # Refused for what the plan lacks, not for the scalar alias.
     assert all(p.code not in ("yaml_alias", "yaml_tag") for p in caught.value.problems)
+
+
+def test_an_id_over_the_declared_length_is_refused_at_import_with_its_row():
+    from attain.formats.records import MAX_ID_LENGTH
+
+    table = _amount("100", ImportMapping())
+    assert table.rows
+    from attain.formats.tables import RawRow
+
+    long_id = "d" * 501
+    table = parse_rows("deals", [RawRow(number=7, values={**DEAL, "deal_id": long_id,
+                                                          "amount": "1"})], "deals.csv")
+    [problem] = table.problems
+    assert (problem.code, problem.row, problem.column) == ("too_long", 7, "deal_id")
+    assert str(MAX_ID_LENGTH) in problem.message
+    fits = parse_rows("deals", [RawRow(number=7, values={**DEAL, "deal_id": "d" * MAX_ID_LENGTH,
+                                                         "amount": "1"})], "deals.csv")
+    assert fits.rows

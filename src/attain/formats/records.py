@@ -86,6 +86,12 @@ NO_MAPPING = ImportMapping()
 # before the decimal point and 12 after it (currency minor units and rates both fit).
 MAX_INTEGER_DIGITS = 18
 MAX_FRACTION_DIGITS = 12
+# The longest id (participant, deal, metric, role, team) and name, the same on every store: a
+# store's key joins up to three ids, and PostgreSQL refuses what SQLite would keep.
+MAX_ID_LENGTH = 150
+MAX_NAME_LENGTH = 500
+_ID_COLUMNS = frozenset({"id", "participant_id", "owner_id", "manager_id", "deal_id", "metric",
+                         "role", "team"})
 
 
 class MappingCollision(ValueError):
@@ -175,6 +181,8 @@ class _Cells:
 
     def problem(self, code: str, column: str | None, message: str, value: str | None = None) -> None:
         shown = self.mapping.source_name(column) if column else None
+        if any(p.code == code and p.column == shown for p in self.problems):
+            return
         self.problems.append(Problem(code=code, file=self.file, row=self.row, column=shown,
                                      value=value, message=message))
 
@@ -182,6 +190,11 @@ class _Cells:
         value = self.values.get(column)
         if value is None and required:
             self.problem("missing_value", column, "a value is required")
+        limit = MAX_ID_LENGTH if column in _ID_COLUMNS else MAX_NAME_LENGTH
+        if value is not None and len(value) > limit:
+            self.problem("too_long", column, f"longer than {limit} characters "
+                         f"({len(value)})", value[:40] + "...")
+            return None
         return value
 
     def number(self, column: str, required: bool = True) -> Decimal | None:

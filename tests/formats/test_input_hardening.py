@@ -181,3 +181,12 @@ def test_an_id_over_the_declared_length_is_refused_at_import_with_its_row():
     fits = parse_rows("deals", [RawRow(number=7, values={**DEAL, "deal_id": "d" * MAX_ID_LENGTH,
                                                          "amount": "1"})], "deals.csv")
     assert fits.rows
+
+
+@pytest.mark.parametrize("number", ["1e999999", "1" * 28, "0.0000000000001"])
+def test_a_plan_number_out_of_range_is_a_problem_on_its_line(number):
+    text = f"plan: p\nname: P\ncomponents:\n  - id: c\n    rate: {number}\n"
+    with pytest.raises(PlanError) as caught:
+        parse_plan(text, "plan.yaml")
+    [problem] = caught.value.problems
+    assert (problem.code, problem.file, problem.line) == ("plan_out_of_range", "plan.yaml", 5)

@@ -56,6 +56,7 @@ from attain.core.plan import (
 from attain.core.problems import Problem
 from attain.core.records import DateBasis
 from attain.formats import plan_schema as s
+from attain.formats.records import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, out_of_precision
 
 _COMPONENT: TypeAdapter[Any] = TypeAdapter(s.AnyComponent)
 
@@ -79,6 +80,25 @@ _PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in (
     "map", "seq", "str", "int", "float", "bool", "null", "timestamp"))
 
 
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:float", "tag:yaml.org,2002:int"})
+
+
+def _check_number(node: ScalarNode, name: str, line: int | None) -> None:
+    """A number in a plan fits the precision and range of every amount and rate (`1e999999`
+    would overflow every calculation)."""
+    text = str(node.value).replace("_", "")
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        return  # not a decimal (.inf, 0x1F): the schema reports it
+    reason = out_of_precision(number) if number.is_finite() else None
+    if reason is not None:
+        raise PlanError(f"{name}: a number is out of range", [Problem(
+            code="plan_out_of_range", file=name, line=line, value=text[:40],
+            message=f"{reason} (the limit of every amount and rate: "
+                    f"{MAX_INTEGER_DIGITS} digits before the point, {MAX_FRACTION_DIGITS} after)")])
+
+
 def _check_nodes(root: Any, name: str) -> None:
     """Refuse what a plan never needs and a hostile file uses: aliases to mappings or lists
     (a "billion laughs" bomb expands them exponentially), `<<` merge keys, and tags other than
@@ -99,6 +119,8 @@ def _check_nodes(root: Any, name: str) -> None:
             raise PlanError(f"{name}: unsupported YAML tag", [Problem(
                 code="yaml_tag", file=name, line=line,
                 message=f"the tag {str(node.tag)[:80]!r} is not allowed in a plan")])
+        if isinstance(node, ScalarNode) and node.tag in _NUMBER_TAGS:
+            _check_number(node, name, line)
         if isinstance(node, MappingNode):
             for key, value in node.value:
                 if isinstance(key, ScalarNode) and key.tag.endswith(":merge"):

@@ -99,6 +99,26 @@ def _check_number(node: ScalarNode, name: str, line: int | None) -> None:
                     f"{MAX_INTEGER_DIGITS} digits before the point, {MAX_FRACTION_DIGITS} after)")])
 
 
+MAX_FLOW_DEPTH = 64
+
+
+def _check_flow_depth(text: str, name: str) -> None:
+    """Refuse `[[[[...` nested past MAX_FLOW_DEPTH before the YAML parser sees it: the parser
+    takes seconds on a few thousand levels. Brackets inside quotes count too (a plan never
+    needs that many)."""
+    depth = 0
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        for char in line:
+            if char in "[{":
+                depth += 1
+                if depth > MAX_FLOW_DEPTH:
+                    raise PlanError(f"{name}: the plan is nested too deeply", [Problem(
+                        code="yaml_syntax", file=name, line=line_number,
+                        message=f"more than {MAX_FLOW_DEPTH} levels of [ or {{")])
+            elif char in "]}":
+                depth = max(0, depth - 1)
+
+
 def _check_nodes(root: Any, name: str) -> None:
     """Refuse what a plan never needs and a hostile file uses: aliases to mappings or lists
     (a "billion laughs" bomb expands them exponentially), `<<` merge keys, and tags other than
@@ -172,6 +192,7 @@ def load_plan(path: Path | str) -> LoadedPlan:
 def parse_plan(text: str, name: str = "<plan>") -> LoadedPlan:
     """Validate plan text; `name` is how the file is called in problems."""
     try:
+        _check_flow_depth(text, name)
         _check_nodes(_yaml().compose(text), name)
         document = _yaml().load(text)
     except PlanError:
@@ -185,7 +206,9 @@ def parse_plan(text: str, name: str = "<plan>") -> LoadedPlan:
         raise PlanError(f"{name}: not valid YAML", [Problem(
             code="yaml_syntax", file=name, line=line, message=f"{exc.problem or exc}".strip())]) from None
     except Exception as exc:  # ruamel raises several unrelated types for duplicate keys and the like
-        raise PlanError(f"{name}: not valid YAML", [Problem(code="yaml_syntax", file=name,
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        raise PlanError(f"{name}: not valid YAML", [Problem(code="yaml_syntax", file=name, line=line,
                                                              message=str(exc).splitlines()[0])]) from None
     if not isinstance(document, CommentedMap):
         raise PlanError(f"{name}: a plan file is a YAML mapping", [Problem(

@@ -61,7 +61,8 @@ named_by = "start"
 # participants, quotas, deals, splits, metrics, rates.
 #
 # [imports.deals]
-# thousands = ","                       # accept 1,000.00 in this export
+# thousands = ","                       # accept 1,000.00 in this export (groups of three)
+# decimal = "."                         # the decimal mark; "," (with thousands = ".") reads 1.000,50
 # [imports.deals.columns]
 # "Opportunity ID" = "deal_id"
 # "Opportunity Owner" = "owner_id"
@@ -237,9 +238,9 @@ def _mappings(imports: Mapping[str, Any], bad: Any) -> dict[str, ImportMapping]:
         if not isinstance(body, dict):
             bad(where, "expected a table")
             continue
-        unknown = set(body) - {"columns", "values", "defaults", "thousands"}
+        unknown = set(body) - {"columns", "values", "defaults", "thousands", "decimal"}
         for key in sorted(unknown):
-            bad(f"{where}.{key}", "unknown setting (expected columns, values, defaults, thousands)")
+            bad(f"{where}.{key}", "unknown setting (expected columns, values, defaults, thousands, decimal)")
         columns = body.get("columns", {})
         values = body.get("values", {})
         defaults = body.get("defaults", {})
@@ -250,11 +251,18 @@ def _mappings(imports: Mapping[str, Any], bad: Any) -> dict[str, ImportMapping]:
         thousands = body.get("thousands")
         if thousands is not None and thousands not in (",", ".", " ", "'", "_"):
             bad(f"{where}.thousands", "one of , . ' _ or a space", thousands)
+        decimal = body.get("decimal", ".")
+        if decimal not in (".", ","):
+            bad(f"{where}.decimal", "the decimal mark is . or ,", decimal)
+            decimal = "."
+        elif decimal == thousands:
+            bad(f"{where}.decimal", "the decimal mark and the thousands separator differ", decimal)
         result[kind] = ImportMapping(
             columns={str(k): str(v) for k, v in columns.items()},
             values={str(c): {str(k): str(v) for k, v in t.items()}
                     for c, t in values.items() if isinstance(t, dict)},
             defaults={str(k): str(v) for k, v in defaults.items()},
             thousands=thousands,
+            decimal=decimal,
         )
     return result

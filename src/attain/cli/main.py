@@ -61,6 +61,44 @@ def report_error(error: AttainError) -> int:
     return error.exit_code
 
 
+# The exit code of a failure of the machine rather than of the input: a folder that does not
+# exist, a directory where a file was expected, a read-only file system or database, a full disk.
+SYSTEM_EXIT_CODE = 6
+
+
+def report_system_error(error: BaseException) -> int:
+    """A clear line for an OSError or a database that cannot be written; never a traceback."""
+    if isinstance(error, OSError):
+        import errno
+        import os
+
+        reason = error.strerror or os.strerror(error.errno or 0) or str(error)
+        where = f" {error.filename}" if error.filename else ""
+        hint = {errno.ENOSPC: " (the disk is full)", errno.EROFS: " (the file system is read-only)",
+                errno.EACCES: " (permission denied)", errno.ENOENT: " (the folder must exist)",
+                errno.EISDIR: " (a directory, not a file)"}.get(error.errno or 0, "")
+        message = f"cannot use{where}: {reason}{hint}"
+    else:
+        detail = str(getattr(error, "orig", None) or error).splitlines()[0]
+        message = f"the database cannot be written: {detail}"
+    err_console.print(f"error: {message}; nothing was changed by this command", markup=False,
+                      highlight=False, soft_wrap=True)
+    return SYSTEM_EXIT_CODE
+
+
+def _is_storage_failure(error: BaseException) -> bool:
+    """A database error that is the machine's doing (read-only, full, locked file), not a bug."""
+    try:
+        from sqlalchemy.exc import OperationalError
+    except ImportError:  # pragma: no cover - sqlalchemy is a dependency
+        return False
+    if not isinstance(error, OperationalError):
+        return False
+    text = str(error.orig).lower()
+    return any(words in text for words in ("readonly", "read-only", "disk is full", "disk full",
+                                           "unable to open", "disk i/o", "no space"))
+
+
 def run() -> None:
     """Entry point: run the app, mapping Attain errors to messages and exit codes."""
     try:
@@ -74,10 +112,14 @@ def run() -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)
+    except OSError as exc:
+        sys.exit(report_system_error(exc))
     except Exception as exc:  # click usage errors carry their own exit code
         code = getattr(exc, "exit_code", None)
         show = getattr(exc, "show", None)
         if code is not None and show is not None:
             show()
             sys.exit(code)
+        if _is_storage_failure(exc):
+            sys.exit(report_system_error(exc))
         raise

@@ -14,6 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from attain.core import expressions
 from attain.core.errors import PlanError
@@ -55,6 +56,7 @@ from attain.core.plan import (
 from attain.core.problems import Problem
 from attain.core.records import DateBasis
 from attain.formats import plan_schema as s
+from attain.formats.records import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, out_of_precision
 
 _COMPONENT: TypeAdapter[Any] = TypeAdapter(s.AnyComponent)
 
@@ -72,6 +74,82 @@ def _construct_decimal(self: RoundTripConstructor, node: Any) -> Decimal:
 
 
 _DecimalConstructor.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in (
+    "map", "seq", "str", "int", "float", "bool", "null", "timestamp"))
+
+
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:float", "tag:yaml.org,2002:int"})
+
+
+def _check_number(node: ScalarNode, name: str, line: int | None) -> None:
+    """A number in a plan fits the precision and range of every amount and rate (`1e999999`
+    would overflow every calculation)."""
+    text = str(node.value).replace("_", "")
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        return  # not a decimal (.inf, 0x1F): the schema reports it
+    reason = out_of_precision(number) if number.is_finite() else None
+    if reason is not None:
+        raise PlanError(f"{name}: a number is out of range", [Problem(
+            code="plan_out_of_range", file=name, line=line, value=text[:40],
+            message=f"{reason} (the limit of every amount and rate: "
+                    f"{MAX_INTEGER_DIGITS} digits before the point, {MAX_FRACTION_DIGITS} after)")])
+
+
+MAX_FLOW_DEPTH = 64
+
+
+def _check_flow_depth(text: str, name: str) -> None:
+    """Refuse `[[[[...` nested past MAX_FLOW_DEPTH before the YAML parser sees it: the parser
+    takes seconds on a few thousand levels. Brackets inside quotes count too (a plan never
+    needs that many)."""
+    depth = 0
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        for char in line:
+            if char in "[{":
+                depth += 1
+                if depth > MAX_FLOW_DEPTH:
+                    raise PlanError(f"{name}: the plan is nested too deeply", [Problem(
+                        code="yaml_syntax", file=name, line=line_number,
+                        message=f"more than {MAX_FLOW_DEPTH} levels of [ or {{")])
+            elif char in "]}":
+                depth = max(0, depth - 1)
+
+
+def _check_nodes(root: Any, name: str) -> None:
+    """Refuse what a plan never needs and a hostile file uses: aliases to mappings or lists
+    (a "billion laughs" bomb expands them exponentially), `<<` merge keys, and tags other than
+    YAML's plain ones (`!!python/object`...). Walks the composed tree, never an expansion."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        line = node.start_mark.line + 1 if node.start_mark else None
+        if isinstance(node, MappingNode | SequenceNode):
+            if id(node) in seen:
+                raise PlanError(f"{name}: aliases are not supported in plans", [Problem(
+                    code="yaml_alias", file=name, line=line,
+                    message="an alias (*name) to a mapping or list is not allowed; write the "
+                            "values out")])
+            seen.add(id(node))
+        if node.tag not in _PLAIN_TAGS:
+            raise PlanError(f"{name}: unsupported YAML tag", [Problem(
+                code="yaml_tag", file=name, line=line,
+                message=f"the tag {str(node.tag)[:80]!r} is not allowed in a plan")])
+        if isinstance(node, ScalarNode) and node.tag in _NUMBER_TAGS:
+            _check_number(node, name, line)
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                if isinstance(key, ScalarNode) and key.tag.endswith(":merge"):
+                    raise PlanError(f"{name}: merge keys are not supported in plans", [Problem(
+                        code="yaml_merge", file=name, line=key.start_mark.line + 1,
+                        message="the merge key << is not allowed; write the keys out")])
+                stack.extend((key, value))
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
 
 
 def _yaml() -> YAML:
@@ -114,14 +192,23 @@ def load_plan(path: Path | str) -> LoadedPlan:
 def parse_plan(text: str, name: str = "<plan>") -> LoadedPlan:
     """Validate plan text; `name` is how the file is called in problems."""
     try:
+        _check_flow_depth(text, name)
+        _check_nodes(_yaml().compose(text), name)
         document = _yaml().load(text)
+    except PlanError:
+        raise
+    except RecursionError:
+        raise PlanError(f"{name}: not valid YAML", [Problem(
+            code="yaml_syntax", file=name, message="the plan is nested too deeply")]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise PlanError(f"{name}: not valid YAML", [Problem(
             code="yaml_syntax", file=name, line=line, message=f"{exc.problem or exc}".strip())]) from None
     except Exception as exc:  # ruamel raises several unrelated types for duplicate keys and the like
-        raise PlanError(f"{name}: not valid YAML", [Problem(code="yaml_syntax", file=name,
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        raise PlanError(f"{name}: not valid YAML", [Problem(code="yaml_syntax", file=name, line=line,
                                                              message=str(exc).splitlines()[0])]) from None
     if not isinstance(document, CommentedMap):
         raise PlanError(f"{name}: a plan file is a YAML mapping", [Problem(

@@ -9,6 +9,7 @@ participant or deal ids, split shares summing to 100%) live in `check_references
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
@@ -39,20 +40,26 @@ class ImportMapping:
     `columns` maps a source column to Attain's column (`"Opportunity ID" = "deal_id"`);
     `values` maps, per Attain column, source values to Attain values (`"Closed Won" = "won"`);
     `defaults` fills a column that is missing or blank; `thousands` names a thousands
-    separator that numbers may carry (by default none is accepted).
+    separator that numbers may carry (by default none is accepted), and then every group after
+    the first must have exactly three digits; `decimal` names the decimal mark (`.` unless
+    declared, never guessed: `decimal = ","` reads `1.000,50` with `thousands = "."`).
     """
 
     columns: Mapping[str, str] = field(default_factory=dict)
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     defaults: Mapping[str, str] = field(default_factory=dict)
     thousands: str | None = None
+    decimal: str = "."
 
     def apply(self, raw: Mapping[str, str | None]) -> Mapping[str, str | None]:
         if not (self.columns or self.defaults or self.values):
             return raw
         out: dict[str, str | None] = {}
         for column, value in raw.items():
-            out[self.columns.get(column, column)] = value
+            target = self.columns.get(column, column)
+            if target in out:
+                raise MappingCollision(target, column)
+            out[target] = value
         for column, default in self.defaults.items():
             if out.get(column) is None:
                 out[column] = default
@@ -74,6 +81,58 @@ class ImportMapping:
 
 
 NO_MAPPING = ImportMapping()
+
+# The range every amount, value and rate must fit, the same on every store: at most 18 digits
+# before the decimal point and 12 after it (currency minor units and rates both fit).
+MAX_INTEGER_DIGITS = 18
+MAX_FRACTION_DIGITS = 12
+# The longest id (participant, deal, metric, role, team) and name, the same on every store: a
+# store's key joins up to three ids, and PostgreSQL refuses what SQLite would keep.
+MAX_ID_LENGTH = 150
+MAX_NAME_LENGTH = 500
+_ID_COLUMNS = frozenset({"id", "participant_id", "owner_id", "manager_id", "deal_id", "metric",
+                         "role", "team"})
+
+
+class MappingCollision(ValueError):
+    """Two columns of a file land on the same Attain column (a mapping and a raw column)."""
+
+    def __init__(self, target: str, column: str) -> None:
+        super().__init__(f"column {column!r} and another column both map to {target!r}")
+        self.target = target
+        self.column = column
+
+
+def out_of_precision(value: Decimal) -> str | None:
+    """Why `value` is outside the declared precision and range, or None when it fits."""
+    _sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        return "not a finite number"
+    fraction = max(0, -exponent)
+    integer = max(0, len(digits) + exponent) if any(digits) else 0
+    if integer > MAX_INTEGER_DIGITS:
+        return f"more than {MAX_INTEGER_DIGITS} digits before the decimal point"
+    if fraction > MAX_FRACTION_DIGITS:
+        return f"more than {MAX_FRACTION_DIGITS} digits after the decimal point"
+    return None
+
+
+def _grouping_pattern(thousands: str | None, decimal: str) -> re.Pattern[str]:
+    sep = re.escape(thousands) if thousands else None
+    mark = re.escape(decimal)
+    whole = rf"(?:[0-9]{{1,3}}(?:{sep}[0-9]{{3}})+|[0-9]+)" if sep else r"[0-9]+"
+    return re.compile(rf"[+-]?(?:{whole}(?:{mark}[0-9]*)?|{mark}[0-9]+)")
+
+
+def read_number(text: str, thousands: str | None, decimal: str = ".") -> Decimal:
+    """A number as an export writes it: grouping (when declared) validated, never guessed."""
+    stripped = text.strip()
+    if thousands is None and decimal == ".":
+        return parse_decimal(stripped)
+    if not _grouping_pattern(thousands, decimal).fullmatch(stripped):
+        raise MoneyFormatError(f"not a number with the declared separators: {text!r}")
+    body = stripped.replace(thousands, "") if thousands else stripped
+    return parse_decimal(body.replace(decimal, ".") if decimal != "." else body)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +181,8 @@ class _Cells:
 
     def problem(self, code: str, column: str | None, message: str, value: str | None = None) -> None:
         shown = self.mapping.source_name(column) if column else None
+        if any(p.code == code and p.column == shown for p in self.problems):
+            return
         self.problems.append(Problem(code=code, file=self.file, row=self.row, column=shown,
                                      value=value, message=message))
 
@@ -129,19 +190,38 @@ class _Cells:
         value = self.values.get(column)
         if value is None and required:
             self.problem("missing_value", column, "a value is required")
+        limit = MAX_ID_LENGTH if column in _ID_COLUMNS else MAX_NAME_LENGTH
+        if value is not None and len(value) > limit:
+            self.problem("too_long", column, f"longer than {limit} characters "
+                         f"({len(value)})", value[:40] + "...")
+            return None
         return value
 
     def number(self, column: str, required: bool = True) -> Decimal | None:
         value = self.text(column, required)
         if value is None:
             return None
-        text = value.replace(self.mapping.thousands, "") if self.mapping.thousands else value
         try:
-            return parse_decimal(text)
+            number = read_number(value, self.mapping.thousands, self.mapping.decimal)
         except MoneyFormatError:
-            self.problem("bad_number", column, "not a plain decimal number (no exponent, NaN, "
-                         "Infinity or thousands separator)", value)
+            if self.mapping.thousands or self.mapping.decimal != ".":
+                message = (f"not a number written with the declared separators (thousands "
+                           f"{self.mapping.thousands or 'none'!r}, groups of three digits; "
+                           f"decimal mark {self.mapping.decimal!r})")
+            else:
+                message = ("not a plain decimal number (no exponent, NaN, Infinity or "
+                           "thousands separator)")
+            self.problem("bad_number", column, message, value)
             return None
+        return self.in_range(column, number, value)
+
+    def in_range(self, column: str, number: Decimal, value: str) -> Decimal | None:
+        reason = out_of_precision(number)
+        if reason is not None:
+            self.problem("out_of_range", column, f"{reason} (the limit of every amount, value "
+                         "and rate)", value[:60])
+            return None
+        return number
 
     def percent(self, column: str, required: bool = True) -> Decimal | None:
         """A percentage written `60` or `60%`, returned as the ratio 0.6."""
@@ -150,10 +230,12 @@ class _Cells:
             return None
         body = value[:-1].rstrip() if value.endswith("%") else value
         try:
-            return parse_decimal(body) / HUNDRED
+            number = parse_decimal(body)
         except MoneyFormatError:
             self.problem("bad_number", column, "not a percentage like 60 or 60%", value)
             return None
+        checked = self.in_range(column, number, value)
+        return None if checked is None else checked / HUNDRED
 
     def day(self, column: str, required: bool = False) -> date | None:
         value = self.text(column, required)
@@ -420,7 +502,19 @@ def parse_chunks(
                 problems.append(raw.problem)
             rejected.add(raw.number)
             continue
-        values = mapping.apply(raw.values)
+        try:
+            values = mapping.apply(raw.values)
+        except MappingCollision as exc:
+            problems.append(Problem(
+                code="column_collision", file=file, row=raw.number, column=exc.column,
+                message=f"two columns map to {exc.target!r} (a mapped column and a raw one); "
+                        "rename or drop one"))
+            rejected.add(raw.number)
+            if not header_checked:
+                yield ParsedTable(kind=kind, file=file, rows=(), problems=tuple(problems),
+                                  rejected=frozenset())
+                return
+            continue
         if not header_checked:
             header_checked = True
             missing = [c for c in spec.required if c not in values and c not in mapping.defaults]

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from attain.core.money import format_ratio
 from attain.engine.results import CalcResult
+from attain.formats.terminal_text import user_text as _user
 
 CSV_COLUMNS = ("participant_id", "name", "plan_id", "plan_version", "component_id", "period", "metric", "value",
                "quota", "attainment", "amount", "currency")
@@ -54,9 +55,9 @@ def results_table(results: list[CalcResult]) -> Table:
             for index, line in enumerate(payee.lines):
                 attainment = "" if line.metric.attainment is None else format_ratio(line.metric.attainment)
                 flag = " (gate failed)" if line.gated_out else ""
-                table.add_row(f"{payee.participant_id} {payee.name}" if index == 0 else "",
-                              f"{payee.plan_id} v{line.plan_version}" if index == 0 else "",
-                              line.component_label + flag, line.period,
+                table.add_row(_user(f"{payee.participant_id} {payee.name}") if index == 0 else "",
+                              _user(f"{payee.plan_id} v{line.plan_version}") if index == 0 else "",
+                              _user(line.component_label + flag), _user(line.period),
                               attainment, f"{line.amount:,}")
             table.add_row("", "", "[bold]Total[/]", "", "", f"[bold]{payee.total:,} {payee.currency}[/]",
                           end_section=True)

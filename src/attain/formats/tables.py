@@ -79,7 +79,10 @@ def count_rows(path: Path, fmt: str | None = None) -> int | None:
     if kind == "parquet":
         import pyarrow.parquet as pq
 
-        return int(pq.ParquetFile(path).metadata.num_rows)
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except Exception:  # not Parquet: read_parquet reports it with the file's name
+            return None
     return None
 
 
@@ -185,8 +188,18 @@ def read_parquet(path: Path, name: str | None = None) -> Iterator[RawRow]:
     columns = parquet.schema_arrow.names
     _check_header(list(columns), shown)
     number = 0
-    for batch in parquet.iter_batches(batch_size=65536):
-        data = batch.to_pydict()
+    batches = parquet.iter_batches(batch_size=65536)
+    while True:
+        try:
+            batch = next(batches, None)
+            if batch is None:
+                return
+            data = batch.to_pydict()
+        except Exception as exc:  # a corrupt page: pyarrow raises OSError, ArrowInvalid...
+            raise DataError(f"{shown}: not a readable Parquet file", [
+                Problem(code="unreadable", file=shown, row=number + 1,
+                        message=f"the rows after row {number} cannot be read: {exc}"),
+            ]) from None
         for index in range(batch.num_rows):
             number += 1
             yield RawRow(number=number, values={c: _text(data[c][index]) for c in columns})
@@ -206,10 +219,14 @@ def read_json(path: Path, name: str | None = None) -> Iterator[RawRow]:
         yield from _json_lines(text.splitlines(), shown)
         return
     try:
-        items = json.loads(text, parse_float=str, parse_int=str, parse_constant=str)
+        items = _loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{shown}: not valid JSON", [
             Problem(code="json_syntax", file=shown, line=exc.lineno, message=exc.msg),
+        ]) from None
+    except RecursionError:
+        raise DataError(f"{shown}: not valid JSON", [
+            Problem(code="json_shape", file=shown, message="values are nested too deeply"),
         ]) from None
     for number, item in enumerate(items, start=1):
         yield _json_row(item, number, shown, None)
@@ -237,30 +254,54 @@ def _json_lines(lines: Iterator[str] | list[str], shown: str) -> Iterator[RawRow
             ))
             continue
         try:
-            item = json.loads(line, parse_float=str, parse_int=str, parse_constant=str)
+            item = _loads(line)
         except json.JSONDecodeError as exc:
             yield RawRow(number=number, values=None, line=number, problem=Problem(
                 code="json_syntax", file=shown, row=number, line=number,
                 message=f"not a JSON object: {exc.msg}",
             ))
             continue
+        except RecursionError:
+            yield RawRow(number=number, values=None, line=number, problem=Problem(
+                code="json_shape", file=shown, row=number, line=number,
+                message="values are nested too deeply",
+            ))
+            continue
         yield _json_row(item, number, shown, number)
 
 
+class _Pairs(list):  # type: ignore[type-arg]
+    """A JSON object's key/value pairs in file order, so a repeated key is seen, not lost."""
+
+
+def _loads(text: str) -> object:
+    return json.loads(text, parse_float=str, parse_int=str, parse_constant=str,
+                      object_pairs_hook=_Pairs)
+
+
 def _json_row(item: object, number: int, shown: str, line: int | None) -> RawRow:
-    if not isinstance(item, dict):
+    if not isinstance(item, _Pairs):
+        found = "object" if isinstance(item, dict) else type(item).__name__
+        found = "array" if isinstance(item, list) else found
         return RawRow(number=number, values=None, line=line, problem=Problem(
             code="json_shape", file=shown, row=number, line=line,
-            message=f"expected an object, found {type(item).__name__}",
+            message=f"expected an object, found {found}",
         ))
     values: dict[str, str | None] = {}
-    for key, value in item.items():
-        if isinstance(value, dict | list):
+    for key, value in item:
+        name = str(key).strip()
+        if name in values:
+            return RawRow(number=number, values=None, line=line, problem=Problem(
+                code="duplicate_key", file=shown, row=number, line=line, column=name,
+                message="the key appears twice in the object (keys are compared without "
+                        "surrounding spaces)",
+            ))
+        if isinstance(value, list):
             return RawRow(number=number, values=None, line=line, problem=Problem(
                 code="json_shape", file=shown, row=number, line=line, column=str(key),
                 message="nested values are not supported; flatten the field",
             ))
-        values[str(key).strip()] = _text(value)
+        values[name] = _text(value)
     return RawRow(number=number, values=values, line=line)
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import Connection
 
 from attain.app.audit import record_change
-from attain.app.runs import load_plans, totals_of
+from attain.app.runs import ledger_periods, load_plans, totals_of
 from attain.app.workspace import Workspace, utc_now
 from attain.core.errors import ConflictError, InputError, NotFoundError
 from attain.core.problems import Problem
@@ -19,19 +19,30 @@ from attain.ledger.cycle import PeriodAction, PeriodState, transition
 from attain.ledger.entries import Entry
 from attain.ledger.inputs import fingerprint
 from attain.ledger.payments import PlanTiming, post_payments
+from attain.ledger.period_order import is_behind
 from attain.storage import ledger as store
 from attain.storage.snapshot import read_dataset
 from attain.storage.versions import known_import
 
 
 def check_period(conn: Connection, ws: Workspace, label: str) -> list[Problem]:
-    """What must hold before a period's statements are published; each failure is a problem."""
+    """What must hold before a period's statements are published; each failure is a problem.
+
+    A period behind the frontier (a later period holds run entries) can no longer be run, so it
+    is not asked to be: changes since its last run are posted by later runs, and the problems
+    that count are those of the ledger's latest run, which recalculated it (ledger/period_order.py).
+    """
     subject = f"period {label}"
     runs = store.list_runs(conn, label)
-    if not runs:
-        return [Problem(code="never_run", subject=subject, message="the period was never run")]
-    problems = [Problem(code="run_problem", subject=f"run {runs[-1].id}", message=text)
-                for text in runs[-1].problems]
+    behind = is_behind(ws.period(label), ledger_periods(conn, ws))
+    if not runs and not behind:
+        return [Problem(code="never_run", subject=subject,
+                        message=f"the period was never run: `attain run --period {label}`")]
+    latest = runs[-1] if not behind else store.list_runs(conn)[-1]
+    problems = [Problem(code="run_problem", subject=f"run {latest.id}", message=text) for text in latest.problems]
+    problems += [Problem(code=f"check_failed:{name}", subject=f"run {latest.id}",
+                         message=f"invariant check {name} failed: {detail}")
+                 for name, _passed, detail in latest.failed_checks]
     for run in runs:
         entries = store.run_entries(conn, run.id)
         if len(entries) != run.entries_posted or totals_of(entries) != run.totals:
@@ -42,13 +53,16 @@ def check_period(conn: Connection, ws: Workspace, label: str) -> list[Problem]:
         if not entry.key.startswith(f"{label}/"):
             problems.append(Problem(code="entry_misplaced", subject=f"entry {entry.key}",
                                     message=f"is filed in {label} but keyed for another period"))
+    if behind:
+        return problems
     last = runs[-1]
     upto = known_import(conn, None)
     data = read_dataset(conn, upto, None, ws.settings.calendar)
     plans = load_plans(conn, ws, upto, ws.period(label).last_day)
     if fingerprint(data, plans, label, ws.settings.calendar) != last.input_fingerprint:
         problems.append(Problem(code="inputs_changed", subject=subject,
-                                message=f"data or plans changed since run {last.id}; run the period again"))
+                                message=f"data or plans changed since run {last.id}; run the period again: "
+                                        f"`attain run --period {label}`"))
     return problems
 
 
@@ -67,6 +81,7 @@ class PeriodChange:
 
 
 def _row(conn: Connection, label: str) -> store.PeriodRow:
+    store.lock_ledger(conn)
     row = store.get_period(conn, label, lock=True)
     if row is None:
         raise NotFoundError(f"period {label} is not in the ledger; run it first (`attain run --period {label}`)")
@@ -88,8 +103,9 @@ def publish_period(ws: Workspace, label: str, *, user: str, clock: Callable[[], 
         after = transition(label, row.state, PeriodAction.PUBLISH)
         problems = check_period(conn, ws, label)
         if problems:
-            raise InputError(f"period {label} cannot be published: {len(problems)} check(s) fail; nothing changed",
-                             problems)
+            names = ", ".join(dict.fromkeys(p.code for p in problems))
+            raise InputError(f"period {label} cannot be published: {len(problems)} check(s) fail ({names}); "
+                             "nothing changed", problems)
         _change(conn, row, after, clock(), user, PeriodAction.PUBLISH)
     return PeriodChange(period=label, before=row.state, after=after)
 

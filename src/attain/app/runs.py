@@ -33,7 +33,9 @@ from attain.engine.results import CalcResult
 from attain.ledger.cycle import require_open
 from attain.ledger.entries import Entry, canonical_json, entries_digest, entry_record
 from attain.ledger.inputs import fingerprint
+from attain.ledger.period_order import LedgerPeriod, refuse_if_behind, runs_first
 from attain.ledger.recalculate import Calculate, recalculate
+from attain.ledger.run_checks import Check, check_run
 from attain.settings import Settings
 from attain.storage import ledger as store
 from attain.storage.plans import plan_versions_known, plans_in_force
@@ -56,6 +58,14 @@ class RunReport:
     problems: tuple[str, ...]
     fingerprint: str
     digest: str
+    # The invariant checks the run made and recorded (ledger/run_checks.py).
+    checks: tuple[Check, ...] = ()
+    # Earlier periods this command ran first, in order (ledger/period_order.py).
+    earlier: tuple[RunReport, ...] = ()
+
+    @property
+    def failed_checks(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if not c.passed)
 
 
 @lru_cache(maxsize=256)
@@ -164,13 +174,25 @@ def calculation(executor: str, settings: Settings) -> Calculate:
     return calculate
 
 
+def ledger_periods(conn: Connection, ws: Workspace) -> list[LedgerPeriod]:
+    """The ledger's pay periods with their state, whether they were run and hold run entries."""
+    posted, ran = store.periods_with_run_entries(conn), store.periods_run(conn)
+    return [LedgerPeriod(period=ws.period(r.label), state=r.state, was_run=r.label in ran,
+                         has_run_entries=r.label in posted) for r in store.list_periods(conn)]
+
+
 def run_period(ws: Workspace, label: str, *, user: str, executor: str | None = None,
                clock: Callable[[], datetime] = utc_now, progress: Progress | None = None) -> RunReport:
     """Calculate pay period `label` and post the difference, all in one transaction.
 
-    `executor` defaults to the workspace's setting. Everything that can refuse the run (the period's
-    state, a later period with entries, no plans, an executor that cannot compute a plan) does so
-    before anything is written; a refused run leaves the store exactly as it was.
+    The ledger's write lock is taken first, so concurrent runs (approvals, publishes, closes) of
+    one workspace happen one after the other; a second run of a period finds nothing to post.
+    Earlier periods come first (ledger/period_order.py): the latest period run before `label`,
+    if still open with changed inputs, and every skipped period between, each as its own run in
+    the same transaction (`RunReport.earlier`). `executor` defaults to the workspace's setting.
+    Everything that can refuse the run (the period's state, a later period with run entries, no
+    plans, an executor that cannot compute a plan) does so before anything is written; a refused
+    run leaves the store exactly as it was.
     """
     requested = executor or ws.settings.executor
     if requested not in EXECUTORS:
@@ -180,15 +202,13 @@ def run_period(ws: Workspace, label: str, *, user: str, executor: str | None = N
     except ValueError as exc:
         raise InputError(f"--period: {exc}") from None
     calendar = ws.settings.calendar
-    started = clock()
     with ws.engine.begin() as conn:
+        store.lock_ledger(conn)
         row = store.get_period(conn, period.label, lock=True)
         if row is not None:
             require_open(period.label, row.state)
-        later = [p for p in store.list_periods(conn) if p.start > period.start]
-        if any(p.label in set(store.periods_with_entries(conn)) for p in later):
-            raise ConflictError(f"period {period.label} is behind a later period that already has entries; "
-                                "corrections go into the latest open period")
+        periods = ledger_periods(conn, ws)
+        refuse_if_behind(period, periods, calendar)
         upto = known_import(conn, None)
         refuse_drift(conn, ws, upto)
         data = read_dataset(conn, upto, None, calendar)
@@ -196,38 +216,72 @@ def run_period(ws: Workspace, label: str, *, user: str, executor: str | None = N
         if not plans:
             raise NotFoundError("no plans: record plan files with `attain import plans plans/`")
         refuse_failing_check(plans)
-        chosen = run_executor(requested, plans, data)
-        posted = store.load_entries(conn)
-        head = store.head_seq(conn)
-        start = ledger_start(conn, posted, ws)
-        outcome = recalculate(pay_period=period, plans=plans, data=data, posted=posted,
-                              calendar=calendar, ledger_start=start, calculate=calculation(chosen, ws.settings))
-        refuse_error_problems(outcome.problems, period.label)
-        totals = totals_of(outcome.entries)
-        problems = tuple(str(p) for p in outcome.problems)
-        digest = entries_digest(outcome.entries)
-        print_ = fingerprint(data, plans, period.label, calendar)
-        # Nothing is written before this point.
-        ensure_period(conn, ws, period, started, user)
-        _record_plan_changes(conn, plans, started, user)
-        run_id = store.insert_run(
-            conn, period=period.label, started_at=started, recorded_at=clock(), user_name=user,
-            executor=chosen, engine_version=__version__, plans=plans_record(plans),
-            input_fingerprint=print_, upto_import=upto, ledger_head=head, ledger_start=start,
-            entries_posted=len(outcome.entries), totals=totals, problems=problems, result_digest=digest,
-        )
-        done = 0
-        for chunk_start in range(0, len(outcome.entries), 200):
-            chunk = outcome.entries[chunk_start:chunk_start + 200]
-            store.append_entries(conn, chunk, run_id, started)
-            done += len(chunk)
-            if progress:
-                progress("posting", done)
-        record_change(conn, at=started, actor=user, action="run", subject=f"period {period.label}",
-                      before=None, after={"run": run_id, "fingerprint": print_, "entries": len(outcome.entries),
-                                          "digest": digest})
+        run_executor(requested, plans, data)
+
+        def changed_since_run(earlier: Period) -> bool:
+            last = store.list_runs(conn, earlier.label)[-1]
+            return fingerprint(data, load_plans(conn, ws, upto, earlier.last_day), earlier.label,
+                               calendar) != last.input_fingerprint
+
+        first = runs_first(period, periods, calendar, changed_since_run)
+        earlier = tuple(_post_run(conn, ws, p, data=data, upto=upto, requested=requested, user=user, clock=clock,
+                                  progress=progress) for p in first)
+        report = _post_run(conn, ws, period, data=data, upto=upto, requested=requested, user=user, clock=clock,
+                           progress=progress)
+    return dataclasses.replace(report, earlier=earlier)
+
+
+def _post_run(conn: Connection, ws: Workspace, period: Period, *, data: DataSet, upto: int, requested: str,
+              user: str, clock: Callable[[], datetime], progress: Progress | None) -> RunReport:
+    """One run of one pay period inside the caller's locked transaction: calculate, post, check."""
+    calendar = ws.settings.calendar
+    started = clock()
+    plans = load_plans(conn, ws, upto, period.last_day)
+    chosen = run_executor(requested, plans, data)
+    posted = store.load_entries(conn)
+    head = store.head_seq(conn)
+    start = ledger_start(conn, posted, ws)
+    results: list[CalcResult] = []
+    calculate = calculation(chosen, ws.settings)
+
+    def calculate_and_keep(plan: Plan, data_: DataSet, measure: Period, calendar_: FiscalCalendar) -> CalcResult:
+        result = calculate(plan, data_, measure, calendar_)
+        results.append(result)
+        return result
+
+    outcome = recalculate(pay_period=period, plans=plans, data=data, posted=posted,
+                          calendar=calendar, ledger_start=start, calculate=calculate_and_keep)
+    refuse_error_problems(outcome.problems, period.label)
+    totals = totals_of(outcome.entries)
+    problems = tuple(str(p) for p in outcome.problems)
+    digest = entries_digest(outcome.entries)
+    print_ = fingerprint(data, plans, period.label, calendar)
+    # Nothing is written before this point.
+    ensure_period(conn, ws, period, started, user)
+    _record_plan_changes(conn, plans, started, user)
+    run_id = store.insert_run(
+        conn, period=period.label, started_at=started, recorded_at=clock(), user_name=user,
+        executor=chosen, engine_version=__version__, plans=plans_record(plans),
+        input_fingerprint=print_, upto_import=upto, ledger_head=head, ledger_start=start,
+        entries_posted=len(outcome.entries), totals=totals, problems=problems, result_digest=digest,
+    )
+    done = 0
+    for chunk_start in range(0, len(outcome.entries), 200):
+        chunk = outcome.entries[chunk_start:chunk_start + 200]
+        if store.append_entries(conn, chunk, run_id, started) != len(chunk):
+            # Never a run claiming entries another run posted: the lock makes this unreachable.
+            raise ConflictError(f"entries of this run of {period.label} were posted meanwhile by another run; "
+                                "nothing was posted: run the period again")
+        done += len(chunk)
+        if progress:
+            progress("posting", done)
+    checks = check_run(results, outcome.entries, store.run_entries(conn, run_id), totals)
+    store.set_run_checks(conn, run_id, [c.as_record() for c in checks])
+    record_change(conn, at=started, actor=user, action="run", subject=f"period {period.label}",
+                  before=None, after={"run": run_id, "fingerprint": print_, "entries": len(outcome.entries),
+                                      "digest": digest, "checks_failed": [c.name for c in checks if not c.passed]})
     return RunReport(run_id=run_id, period=period.label, executor=chosen, entries=outcome.entries, totals=totals,
-                     problems=problems, fingerprint=print_, digest=digest)
+                     problems=problems, fingerprint=print_, digest=digest, checks=checks)
 
 
 def _record_plan_changes(conn: Connection, plans: Sequence[Plan], at: datetime, user: str) -> None:

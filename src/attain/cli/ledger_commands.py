@@ -16,6 +16,7 @@ from attain.cli.options import WorkspaceOption
 from attain.core.money import format_money
 
 if TYPE_CHECKING:
+    from attain.app.runs import RunReport
     from attain.app.workspace import Workspace
 
 console = stdout_console()
@@ -63,6 +64,13 @@ def run(
         report = run_period(ws, period, user=_user(user), executor=executor)
     finally:
         ws.close()
+    for earlier in report.earlier:
+        console.print(f"First, the earlier period {earlier.period}:", highlight=False)
+        _print_run(earlier)
+    _print_run(report)
+
+
+def _print_run(report: RunReport) -> None:
     if not report.entries:
         console.print(f"Run {report.run_id} for {report.period} ({report.executor}): nothing new to post "
                       "(every payout equals what is already posted).", highlight=False, soft_wrap=True)
@@ -71,6 +79,11 @@ def run(
         console.print(f"Run {report.run_id} for {report.period} ({report.executor}): posted {len(report.entries)} "
                       f"entries ({totals}).", highlight=False)
     console.print(f"inputs {report.fingerprint[:16]}  result {report.digest[:16]}", highlight=False)
+    passed = sum(c.passed for c in report.checks)
+    console.print(f"checks {passed}/{len(report.checks)} passed", highlight=False)
+    for check in report.failed_checks:
+        err_console.print(f"check failed: {check.name}: {check.detail} (the period cannot be published until "
+                          "this is resolved)", highlight=False, soft_wrap=True, markup=False)
     for problem in report.problems:
         err_console.print(f"[yellow]warning:[/] {escape(str(problem))}", highlight=False)
 

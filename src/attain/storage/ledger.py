@@ -9,7 +9,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from attain.core.errors import ConflictError
 from attain.core.periods import Period
@@ -19,9 +20,37 @@ from attain.storage.ledger_tables import (
     audit_log,
     ledger_adjustments,
     ledger_entries,
+    ledger_locks,
     ledger_periods,
     ledger_runs,
 )
+
+# How long a ledger write waits for another one to finish before it gives up with a clear message.
+LOCK_WAIT_SECONDS = 600
+
+
+def lock_ledger(conn: Connection) -> None:
+    """Take the ledger's write lock for the rest of the transaction; the first statement of every
+    use case that changes the ledger (a run, an adjustment, publish, close, reopen).
+
+    It updates the one row of `ledger_locks` (created with the schema, so it exists before the
+    first run): on PostgreSQL a row lock, on SQLite the database's write lock, taken before
+    anything is read, so what follows reads the state the previous holder committed. A second
+    writer waits (SQLite's busy timeout, PostgreSQL's lock_timeout) and then goes on, or gives up
+    with a ConflictError having written nothing.
+    """
+    try:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'"))
+        taken = conn.execute(update(ledger_locks).where(ledger_locks.c.name == "ledger")
+                             .values(taken=ledger_locks.c.taken + 1)).rowcount
+        if not taken:
+            conn.execute(insert(ledger_locks).values(name="ledger", taken=1))
+    except OperationalError as exc:
+        raise ConflictError("another run, approval, publish or close of this workspace is still writing "
+                            f"the ledger ({str(exc.orig).strip().splitlines()[0]}); nothing was changed: "
+                            "try again when it has finished") from None
+
 
 _ENTRY_COLUMNS = ("key", "period", "origin", "participant_id", "plan_id", "component_id", "kind",
                   "currency", "amount", "explanation", "deals", "ref", "pay_item")
@@ -145,6 +174,12 @@ class RunRow:
     totals: dict[str, Decimal]
     problems: tuple[str, ...]
     result_digest: str
+    # The invariant checks the run made: (name, passed, detail); empty for runs before they existed.
+    checks: tuple[tuple[str, bool, str], ...] = ()
+
+    @property
+    def failed_checks(self) -> tuple[tuple[str, bool, str], ...]:
+        return tuple(c for c in self.checks if not c[1])
 
 
 def _run(r: Any) -> RunRow:
@@ -156,6 +191,7 @@ def _run(r: Any) -> RunRow:
         ledger_head=int(r["ledger_head"]), ledger_start=r["ledger_start"], entries_posted=int(r["entries_posted"]),
         totals={k: Decimal(v) for k, v in json.loads(r["totals"]).items()},
         problems=tuple(json.loads(r["problems"])), result_digest=r["result_digest"],
+        checks=tuple((str(n), bool(ok), str(d)) for n, ok, d in json.loads(r["checks"] or "[]")),
     )
 
 
@@ -164,8 +200,15 @@ def insert_run(conn: Connection, **columns: Any) -> int:
     columns["plans"] = json.dumps(columns["plans"], separators=(",", ":"), ensure_ascii=False)
     columns["totals"] = json.dumps({k: format(v, "f") for k, v in sorted(columns["totals"].items())})
     columns["problems"] = json.dumps(list(columns["problems"]), ensure_ascii=False)
+    columns["checks"] = json.dumps([list(c) for c in columns.get("checks", ())], ensure_ascii=False)
     result = conn.execute(insert(ledger_runs).values(**columns).returning(ledger_runs.c.id))
     return int(result.scalar_one())
+
+
+def set_run_checks(conn: Connection, run_id: int, checks: Sequence[tuple[str, bool, str]]) -> None:
+    """Record the invariant checks a run made (written once, after its entries, in its transaction)."""
+    conn.execute(update(ledger_runs).where(ledger_runs.c.id == run_id)
+                 .values(checks=json.dumps([list(c) for c in checks], ensure_ascii=False)))
 
 
 def get_run(conn: Connection, run_id: int) -> RunRow | None:
@@ -270,3 +313,14 @@ def append_audit(conn: Connection, *, at: datetime, actor: str, action: str, sub
 
 def periods_with_entries(conn: Connection) -> Iterable[str]:
     return [r[0] for r in conn.execute(select(ledger_entries.c.period).distinct())]
+
+
+def periods_with_run_entries(conn: Connection) -> set[str]:
+    """Pay periods holding entries a run posted (adjustments and payments are not among them)."""
+    query = select(ledger_entries.c.period).where(ledger_entries.c.run_id.is_not(None)).distinct()
+    return {r[0] for r in conn.execute(query)}
+
+
+def periods_run(conn: Connection) -> set[str]:
+    """Pay periods that were run at least once."""
+    return {r[0] for r in conn.execute(select(ledger_runs.c.period).distinct())}

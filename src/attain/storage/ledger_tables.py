@@ -42,6 +42,8 @@ ledger_runs = Table(
     Column("totals", Text(), nullable=False),
     Column("problems", Text(), nullable=False),
     Column("result_digest", String(64), nullable=False),
+    # JSON: [[check name, passed, detail], ...], the invariants the run checked (NULL before 0010).
+    Column("checks", Text()),
 )
 Index("ix_ledger_runs_period", ledger_runs.c.period)
 
@@ -85,6 +87,14 @@ ledger_adjustments = Table(
     Column("decision_note", Text()),
 )
 Index("ix_ledger_adjustments_period", ledger_adjustments.c.period)
+
+# One row, `ledger`, created with the schema: the lock every ledger write takes first (see
+# storage/ledger.py `lock_ledger`), so runs, approvals, publish and close never interleave.
+ledger_locks = Table(
+    "ledger_locks", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("taken", Integer, nullable=False),
+)
 
 audit_log = Table(
     "audit_log", metadata,

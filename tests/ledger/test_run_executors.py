@@ -104,7 +104,9 @@ def quarter_of_runs(ws: Workspace, executor: str) -> list[list[dict[str, object]
                               deal_row("d6", 40_000, "2026-03-15")], name="march")
     import_rows(ws, "splits", [{"deal_id": "d4", "participant_id": "rep-1", "share": "60", "role": "split"},
                                {"deal_id": "d4", "participant_id": "rep-2", "share": "40", "role": "split"}])
-    posted.append(records(run_period(ws, "2026-03", user="alice", executor=executor).entries))
+    march = run_period(ws, "2026-03", user="alice", executor=executor)
+    # An open earlier period whose inputs changed is run first (docs/ledger.md): its entries count too.
+    posted.append(records((*(e for run in march.earlier for e in run.entries), *march.entries)))
     return posted
 
 
@@ -113,7 +115,8 @@ def quarter_of_runs(ws: Workspace, executor: str) -> list[list[dict[str, object]
 def test_a_duckdb_run_posts_exactly_the_reference_entries(tmp_path: Path, ledger_url: str, plan_text: str,
                                                           monkeypatch: pytest.MonkeyPatch):
     if ledger_url.startswith("postgres") and plan_text != ADVANCE_PLAN:
-        pytest.skip("one plan is enough to show the store's kind does not matter (DuckDB compiles ~1.5 s a call)")
+        pytest.skip("by design: one plan is enough to show the store's kind does not matter "
+                    "(DuckDB compiles ~1.5 s a call)")
     runs = {}
     for executor in ("reference", "duckdb"):
         fresh_store(ledger_url, tmp_path / f"{executor}.db", monkeypatch)
@@ -121,7 +124,7 @@ def test_a_duckdb_run_posts_exactly_the_reference_entries(tmp_path: Path, ledger
         try:
             runs[executor] = quarter_of_runs(ws, executor)
             with ws.engine.connect() as conn:
-                assert [r.executor for r in store.list_runs(conn)] == [executor] * 3
+                assert {r.executor for r in store.list_runs(conn)} == {executor}  # earlier periods may run first
             reproduction = reproduce_run(ws, 3)   # recalculates the quarter, with the late change
             assert reproduction.identical and reproduction.executor == executor
         finally:
@@ -283,7 +286,7 @@ def test_the_postgres_executor_computes_in_the_workspace_database_when_it_is_pos
             assert executors.postgres_url(ws.settings) == ws.settings.database_url
             runs[executor] = quarter_of_runs(ws, executor)
             with ws.engine.connect() as conn:
-                assert [r.executor for r in store.list_runs(conn)] == [executor] * 3
+                assert {r.executor for r in store.list_runs(conn)} == {executor}  # earlier periods may run first
         finally:
             ws.close()
     assert runs["postgres"] == runs["reference"]

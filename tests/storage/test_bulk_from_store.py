@@ -195,7 +195,7 @@ def test_the_kept_query_is_found_by_a_process_with_another_hash_seed(workspace: 
     import sys
 
     if workspace.engine.dialect.name != "sqlite":
-        pytest.skip("the key does not depend on the store; one backend is enough")
+        pytest.skip("by design: the key does not depend on the store; one backend is enough")
     _seed(workspace, tmp_path)
     script = ("import sys; from pathlib import Path; from attain.app.workspace import open_workspace; "
               "from attain.app.bulk import bulk_calculate; "

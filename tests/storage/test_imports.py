@@ -69,7 +69,7 @@ def test_store_gives_back_what_the_folder_holds(workspace: Workspace, tmp_path: 
 def test_amounts_are_kept_exactly(workspace: Workspace, tmp_path: Path) -> None:
     path = write(tmp_path / "d", "participants", PARTICIPANTS)
     import_file(workspace, "participants", path)
-    amount = "12345678901234567890.123456789"
+    amount = "123456789012345678.123456789012"  # the declared limit: 18 digits, 12 places
     import_file(workspace, "deals", write(tmp_path / "d", "deals",
                 "deal_id,owner_id,amount,currency,booked_on,status\n"
                 f"D1,R1,{amount},USD,2026-07-15,won\n"))

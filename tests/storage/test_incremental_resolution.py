@@ -130,21 +130,14 @@ def test_an_unreadable_kept_state_is_not_a_base(workspace: Workspace, tmp_path: 
     _assert_equal(_kept(workspace), _full(workspace))
 
 
-def test_a_quota_bulk_runs_cannot_carry_is_recorded_with_a_warning(workspace: Workspace, tmp_path: Path) -> None:
-    from attain.app.bulk import bulk_calculate
-    from attain.core.errors import UnsupportedError
+def test_a_quota_beyond_the_declared_precision_is_refused_at_import(workspace: Workspace, tmp_path: Path) -> None:
+    """17 places are more than bulk runs carry: the import's declared limit (12 places) refuses the
+    row, so no recorded quota can later stop a bulk run."""
+    from attain.core.errors import DataError
 
     import_file(workspace, "participants", write_csv(tmp_path / "people.csv", _people()))
-    # Exact in the store; 17 places are more than the vectorized executor carries.
     quotas = write_csv(tmp_path / "quotas.csv", _quotas({"p03": "1.00000000000000001"}))
-    report = import_file(workspace, "quotas", quotas)
-    assert report.written and report.new == 13
-    (warning,) = report.warnings
-    assert warning.startswith("the import is recorded, but its records could not be prepared for bulk runs "
-                              "(UnsupportedError: amount has 17 decimal places")
-    (workspace.root / "plans" / "p.yaml").write_text(
-        "plan: p\nname: P\ncurrency: USD\nmetrics:\n  bookings: {sum: amount}\ncomponents:\n"
-        "  - {id: m, kind: milestone, metric: bookings, period: quarter, target_incentive: 100, threshold: 100%,"
-        " pays: 100%}\n", encoding="utf-8")
-    with pytest.raises(UnsupportedError, match="17 decimal places"):
-        bulk_calculate(workspace, "2026-Q1")
+    with pytest.raises(DataError) as raised:
+        import_file(workspace, "quotas", quotas)
+    (problem,) = raised.value.problems
+    assert problem.code == "out_of_range" and "column amount" in str(problem)

@@ -17,7 +17,7 @@ import attain.app.imports as imports_module
 from attain.app.audit import verify_chain
 from attain.app.imports import import_file
 from attain.app.workspace import Workspace
-from attain.core.errors import DataError, UnsupportedError
+from attain.core.errors import DataError
 from attain.formats.records import KnownIds, check_references, parse_chunks, parse_rows
 from attain.formats.tables import read_table
 from attain.storage.codecs import CODECS, SplitSet
@@ -174,17 +174,21 @@ def test_a_lost_segment_is_rebuilt_in_parts_as_it_was_written(
     assert again.to_pylist() == written.to_pylist()
 
 
-def test_a_deal_a_segment_cannot_keep_is_refused_with_its_reason(workspace: Workspace, tmp_path: Path,
-                                                                 small_parts: int) -> None:
+def test_a_deal_a_segment_cannot_keep_is_refused_at_import_with_its_row(workspace: Workspace, tmp_path: Path,
+                                                                        small_parts: int) -> None:
+    """40 places would not fit a segment's 38-digit decimal: the import's declared limit (12 places)
+    refuses the row before anything is written, naming its line and field."""
+    from attain.core.errors import DataError
+
     _seed(workspace, tmp_path)
     rows = _deals()
-    rows[12]["amount"] = "0." + "1" * 40  # exact in the store; 40 places do not fit a 38-digit decimal
-    report = import_file(workspace, "deals", write_csv(tmp_path / "deals.csv", rows))
-    assert report.new == 17
-    path = segment_path(segments_folder(workspace.root), "deals", report.import_id or 0)
-    assert not path.exists()
-    with workspace.engine.connect() as conn, pytest.raises(UnsupportedError, match="40 decimal places"):
-        ensure_segments(conn, segments_folder(workspace.root), "deals", workspace.known_import())
+    rows[12]["amount"] = "0." + "1" * 40
+    before = workspace.known_import()
+    with pytest.raises(DataError) as raised:
+        import_file(workspace, "deals", write_csv(tmp_path / "deals.csv", rows))
+    (problem,) = raised.value.problems
+    assert problem.code == "out_of_range" and "deals.csv row 14 column amount" in str(problem)
+    assert workspace.known_import() == before
 
 
 def _split_rows() -> list[dict[str, Any]]:

@@ -151,7 +151,7 @@ def test_a_head_held_outside_catches_a_rewritten_chain(store: Workspace):
 def test_a_legitimate_write_after_a_hand_edit_of_an_entry_does_not_hide_it(store: Workspace):
     """A hand edit committed outside Attain stays found after Attain commits again."""
     if store.engine.dialect.name != "sqlite":
-        pytest.skip("the committed edit is shown on the SQLite file")
+        pytest.skip("by design: the committed edit is shown on the SQLite file")
     raw = create_engine(store.engine.url)  # a plain connection, as a SQL client would use
     with raw.begin() as conn:
         key = _newest_key(conn, "ledger_entries")

@@ -84,7 +84,7 @@ def test_an_os_error_is_one_line_and_exit_6(monkeypatch, capsys, number, words):
 
     monkeypatch.setattr(main, "app", fail)
     code, _out, err = run_cli(monkeypatch, capsys, "calc")
-    assert code == main.SYSTEM_EXIT_CODE == 6
+    assert code == main.SYSTEM_EXIT_CODE == 7
     assert "out/payouts.csv" in err and words in err
     assert "Traceback" not in err
 
@@ -104,5 +104,5 @@ def test_a_read_only_database_is_a_clear_error(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(main, "app", write)
     code, _out, err = run_cli(monkeypatch, capsys, "run")
-    assert code == 6
+    assert code == 7
     assert "database cannot be written" in err and "readonly" in err

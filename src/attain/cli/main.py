@@ -63,7 +63,7 @@ def report_error(error: AttainError) -> int:
 
 # The exit code of a failure of the machine rather than of the input: a folder that does not
 # exist, a directory where a file was expected, a read-only file system or database, a full disk.
-SYSTEM_EXIT_CODE = 6
+SYSTEM_EXIT_CODE = 7  # 6 is a failed audit verification
 
 
 def report_system_error(error: BaseException) -> int:
